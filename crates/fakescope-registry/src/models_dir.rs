@@ -137,7 +137,7 @@ impl Resolver {
     /// Errors: [`Error::UnknownModel`] (listing the known names), [`Error::Missing`] (naming
     /// the file, every place looked and the pull command), or [`Error::WrongSize`] when the
     /// first file found has another size than the manifest's (checksums are left to
-    /// [`crate::verify`], which reads the whole file).
+    /// [`crate::verify_model`], which reads the whole file).
     pub fn locate(&self, manifest: &Manifest, name: &str) -> Result<LocatedModel> {
         self.locate_entry(manifest.get(name)?)
     }

@@ -29,8 +29,11 @@ pub fn sha256(data: &[u8]) -> String {
     format!("{:x}", Sha256::digest(data))
 }
 
-/// A manifest with one model `name` whose files are `(path, content)`.
-pub fn manifest(models: &[(&str, &[(&str, &[u8])])]) -> Manifest {
+/// One fixture file: its manifest path and its content.
+pub type Fixture<'a> = (&'a str, &'a [u8]);
+
+/// A manifest of models `(name, files)` whose checksums and sizes are those of the contents.
+pub fn manifest(models: &[(&str, &[Fixture])]) -> Manifest {
     let mut text = String::new();
     for (name, files) in models {
         text += &format!(

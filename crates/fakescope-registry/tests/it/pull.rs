@@ -101,7 +101,7 @@ fn pull_failure(expected: &[u8], reply: Reply) -> Error {
     // If a download started, the progress was finished.
     let events = progress.events.borrow();
     assert_eq!(
-        events.first().is_some(),
+        !events.is_empty(),
         events.last().is_some_and(|e| e == "finish")
     );
     err
