@@ -111,8 +111,10 @@ impl Resolver {
         ];
         let dirs = candidates
             .into_iter()
-            .filter_map(|(p, origin)| p.filter(|p| !p.as_os_str().is_empty()).map(|p| (p, origin)))
-            .map(|(p, origin)| ModelsDir::new(p, origin))
+            .filter_map(|(path, origin)| {
+                let path = path.filter(|p| !p.as_os_str().is_empty())?;
+                Some(ModelsDir::new(path, origin))
+            })
             .collect();
         Resolver { dirs }
     }
