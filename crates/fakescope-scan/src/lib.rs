@@ -1,1 +1,29 @@
-//! (being written)
+//! The fakescope scan pipeline: from a file to a [`FileReport`].
+//!
+//! ```text
+//! path ─► sniff (magic bytes) ─► decode to 16 kHz mono ─► windows (4.04 s, hop 2 s)
+//!      ─► each detector, batched ─► fake probability per window
+//!      ─► pool windows (mean | max) per detector ─► pool detectors ─► verdict, segments
+//! ```
+//!
+//! - [`Scanner`] holds the detectors and [`ScanOptions`]; [`Scanner::scan_file`] never fails:
+//!   a file that cannot be scanned gets a report whose `error` says why.
+//! - [`windows::windows`] cuts recordings (tiling clips shorter than one window, like upstream).
+//! - [`aggregate`] pools scores and finds [`Segment`]s; [`verdict`] turns a probability into a
+//!   [`Verdict`] with [`Thresholds`].
+//! - [`walk::walk`] expands directories.
+//!
+//! All probabilities are fake probabilities (1 = fake) and uncalibrated model outputs.
+#![deny(missing_docs)]
+
+pub mod aggregate;
+mod pipeline;
+pub mod report;
+pub mod verdict;
+pub mod walk;
+pub mod windows;
+
+pub use aggregate::{Pool, Segment, WindowScore};
+pub use pipeline::{ScanOptions, Scanner, SetupError, WindowPolicy};
+pub use report::{DetectorReport, FileReport, MediaKind};
+pub use verdict::{Thresholds, Verdict};

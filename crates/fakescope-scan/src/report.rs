@@ -1,0 +1,109 @@
+//! The report of one scanned file: what `fakescope scan --json` prints, one object per line.
+//!
+//! Every probability is a fake probability (1 = fake/spoof) and, until calibration lands,
+//! an *uncalibrated* model output: `calibrated` says so in every record.
+//!
+//! ```json
+//! {"path":"clip.wav","media":"audio","duration_s":6.2,"fake_probability":0.93,"verdict":"likely_fake",
+//!  "calibrated":false,"detectors":[{"name":"aasist","fake_probability":0.93,"verdict":"likely_fake",
+//!  "windows":[{"start_s":0.0,"end_s":4.0375,"fake_probability":0.95}, ...],"segments":[...]}],
+//!  "segments":[{"start_s":0.0,"end_s":6.2,"fake_probability":0.93}],"note":null,"error":null}
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+use crate::aggregate::{Segment, WindowScore};
+use crate::verdict::Verdict;
+
+/// What a file turned out to be, by content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MediaKind {
+    /// A recording.
+    Audio,
+    /// A still image.
+    Image,
+    /// A video container (MP4, MOV, ...).
+    Video,
+    /// Not recognised, or not readable.
+    Unknown,
+}
+
+impl MediaKind {
+    /// The name used in the output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MediaKind::Audio => "audio",
+            MediaKind::Image => "image",
+            MediaKind::Video => "video",
+            MediaKind::Unknown => "unknown",
+        }
+    }
+}
+
+/// One detector's view of a file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DetectorReport {
+    /// Registry name of the detector (e.g. `aasist`).
+    pub name: String,
+    /// The detector's file-level fake probability (windows pooled with `--aggregate`).
+    pub fake_probability: f32,
+    /// The verdict for that probability alone.
+    pub verdict: Verdict,
+    /// Per-window fake probabilities, in time order.
+    pub windows: Vec<WindowScore>,
+    /// Runs of windows at or above the fake threshold.
+    pub segments: Vec<Segment>,
+}
+
+/// The result of scanning one file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileReport {
+    /// The path as given or found while walking a directory.
+    pub path: String,
+    /// What the file is, by content.
+    pub media: MediaKind,
+    /// Duration of the scanned audio in seconds, when there was audio.
+    pub duration_s: Option<f64>,
+    /// The combined fake probability over all detectors that applied; `null` when none did.
+    pub fake_probability: Option<f32>,
+    /// The verdict for `fake_probability`.
+    pub verdict: Verdict,
+    /// Whether `fake_probability` is calibrated. Always `false` for now: these are raw model outputs.
+    pub calibrated: bool,
+    /// Each detector that scored the file.
+    pub detectors: Vec<DetectorReport>,
+    /// Runs of windows whose combined fake probability reaches the fake threshold.
+    pub segments: Vec<Segment>,
+    /// Why the verdict is `n/a` when the file was read but no detector applies.
+    pub note: Option<String>,
+    /// Why the file could not be scanned; `null` on success.
+    pub error: Option<String>,
+}
+
+impl FileReport {
+    /// A report for a file that could not be scanned.
+    pub fn failed(path: String, media: MediaKind, error: String) -> Self {
+        FileReport {
+            path,
+            media,
+            duration_s: None,
+            fake_probability: None,
+            verdict: Verdict::NotApplicable,
+            calibrated: false,
+            detectors: Vec::new(),
+            segments: Vec::new(),
+            note: None,
+            error: Some(error),
+        }
+    }
+
+    /// A report for a file that was read but that none of the chosen detectors can score.
+    pub fn not_applicable(path: String, media: MediaKind, note: String) -> Self {
+        FileReport {
+            note: Some(note),
+            error: None,
+            ..FileReport::failed(path, media, String::new())
+        }
+    }
+}
