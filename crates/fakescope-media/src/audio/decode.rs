@@ -23,9 +23,13 @@ const SAMPLE_RATES: std::ops::RangeInclusive<u32> = 1_000..=768_000;
 /// Up to this many channels are accepted.
 const MAX_CHANNELS: usize = 64;
 
-/// A shortfall against the declared frame count below this fraction (plus one packet) is
-/// tolerated: container and codec padding make declared counts approximate for some formats.
+/// A shortfall against the declared frame count below this fraction, plus
+/// [`TRUNCATION_SLACK_FRAMES`], is tolerated: encoder delay and padding make declared counts
+/// approximate for some formats.
 const TRUNCATION_TOLERANCE: f64 = 0.01;
+
+/// Absolute part of the truncation tolerance: four MP3 frames (4 × 1152 samples).
+const TRUNCATION_SLACK_FRAMES: u64 = 4 * 1152;
 
 /// Decodes a checked, sniffed source (see [`super::decode_audio`]).
 pub(super) fn decode(source: Source, limits: &AudioLimits) -> Result<AudioClip, MediaError> {
@@ -127,19 +131,19 @@ pub(super) fn decode(source: Source, limits: &AudioLimits) -> Result<AudioClip, 
     }
     let (source_rate, channels) = stream.spec.unwrap_or((0, 0));
     let decoded = stream.frames;
-    let Some(resampler) = stream.resampler.take() else {
-        return Err(MediaError::NoSamples { path });
-    };
-    if decoded == 0 {
-        return Err(MediaError::NoSamples { path });
-    }
     if let Some(declared) = track.num_frames {
-        let tolerated = (declared as f64 * TRUNCATION_TOLERANCE) as u64 + 4608;
+        let tolerated = (declared as f64 * TRUNCATION_TOLERANCE) as u64 + TRUNCATION_SLACK_FRAMES;
         if decoded + tolerated < declared {
             return Err(fail.truncated(&format!(
                 "decoded {decoded} of the {declared} frames the header declares"
             )));
         }
+    }
+    let Some(resampler) = stream.resampler.take() else {
+        return Err(MediaError::NoSamples { path });
+    };
+    if decoded == 0 {
+        return Err(MediaError::NoSamples { path });
     }
     let samples = resampler.finish().map_err(|e| fail.corrupt(&e))?;
     if samples.is_empty() {
