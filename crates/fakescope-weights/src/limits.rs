@@ -4,10 +4,17 @@ use crate::error::{Parsed, Problem};
 
 /// Size limits applied while reading a weight file.
 ///
-/// The defaults fit every published checkpoint fakescope uses with a wide margin. Construct with
-/// [`Limits::default`] and adjust fields (the struct may gain fields later).
+/// The defaults fit every published checkpoint fakescope uses with a wide margin. Set only the
+/// fields you need and take the rest from the default (more fields may be added):
+///
+/// ```
+/// let limits = fakescope_weights::Limits {
+///     max_file_bytes: 64 << 20,
+///     ..Default::default()
+/// };
+/// # assert_eq!(limits.max_nesting, 64);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct Limits {
     /// Largest file accepted, in bytes (default 2 GiB).
     pub max_file_bytes: u64,
