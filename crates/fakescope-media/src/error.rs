@@ -58,7 +58,8 @@ pub enum MediaError {
         /// What is not supported, in words.
         what: String,
     },
-    /// The stream ended before the length its header declares.
+    /// The stream ended before the length its header declares: the file was cut short, or the
+    /// demuxer had to skip over damaged data to find the end.
     #[error("cannot decode {}: the stream is truncated ({detail})", path.display())]
     Truncated {
         /// The file.

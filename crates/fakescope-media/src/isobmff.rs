@@ -77,9 +77,45 @@ pub(crate) fn refine_from_file<R: Read + Seek>(reader: &mut R, fallback: MediaKi
     fallback
 }
 
+/// Whether the top-level boxes run past the end of the file (a download or copy cut short): the
+/// last box declares more bytes than the file has. Unreadable or malformed headers say `false`.
+pub(crate) fn is_cut_short<R: Read + Seek>(reader: &mut R) -> bool {
+    let Ok(file_len) = reader.seek(SeekFrom::End(0)) else {
+        return false;
+    };
+    let mut pos = 0u64;
+    for _ in 0..MAX_TOP_LEVEL_BOXES {
+        let Some((_, header_len, box_len)) = read_raw_box_header(reader, pos, file_len) else {
+            return false;
+        };
+        if box_len < header_len {
+            return false;
+        }
+        match pos.checked_add(box_len) {
+            Some(end) if end < file_len => pos = end,
+            Some(end) => return end > file_len,
+            None => return true,
+        }
+    }
+    false
+}
+
 /// Reads the box header at `pos`: type, header length, and total box length (checked to fit in the
 /// file and to be at least the header).
 fn read_box_header<R: Read + Seek>(
+    reader: &mut R,
+    pos: u64,
+    file_len: u64,
+) -> Option<([u8; 4], u64, u64)> {
+    let (box_type, header_len, box_len) = read_raw_box_header(reader, pos, file_len)?;
+    if box_len < header_len || pos.checked_add(box_len)? > file_len {
+        return None;
+    }
+    Some((box_type, header_len, box_len))
+}
+
+/// Reads the box header at `pos` as declared: type, header length, total box length.
+fn read_raw_box_header<R: Read + Seek>(
     reader: &mut R,
     pos: u64,
     file_len: u64,
@@ -89,19 +125,15 @@ fn read_box_header<R: Read + Seek>(
     reader.read_exact(&mut head).ok()?;
     let size32 = u32::from_be_bytes([head[0], head[1], head[2], head[3]]);
     let box_type = [head[4], head[5], head[6], head[7]];
-    let (header_len, box_len) = match size32 {
-        0 => (8, file_len.saturating_sub(pos)),
+    match size32 {
+        0 => Some((box_type, 8, file_len.saturating_sub(pos))),
         1 => {
             let mut large = [0u8; 8];
             reader.read_exact(&mut large).ok()?;
-            (16, u64::from_be_bytes(large))
+            Some((box_type, 16, u64::from_be_bytes(large)))
         }
-        n => (8, u64::from(n)),
-    };
-    if box_len < header_len || pos.checked_add(box_len)? > file_len {
-        return None;
+        n => Some((box_type, 8, u64::from(n))),
     }
-    Some((box_type, header_len, box_len))
 }
 
 fn classify(by_brand: MediaKind, moov: Option<Handlers>) -> MediaKind {
@@ -304,6 +336,9 @@ mod tests {
         assert_eq!(guess, MediaKind::Video(VideoFormat::Mp4));
         let refined = refine_from_file(&mut std::io::Cursor::new(&f), guess);
         assert_eq!(refined, MediaKind::Audio(AudioFormat::M4a));
+        assert!(!is_cut_short(&mut std::io::Cursor::new(&f)));
+        let cut = f.get(..f.len() - 1).unwrap();
+        assert!(is_cut_short(&mut std::io::Cursor::new(cut)));
     }
 
     #[test]

@@ -16,6 +16,9 @@ pub(crate) struct Source {
     pub(crate) file: File,
     pub(crate) len: u64,
     pub(crate) kind: MediaKind,
+    /// The container's own structure says the file is shorter than it should be (ISO-BMFF
+    /// boxes running past the end); decoders report a failure as truncation then.
+    pub(crate) cut_short: bool,
 }
 
 impl Source {
@@ -63,8 +66,12 @@ impl Source {
             MediaKind::Audio(AudioFormat::M4a)
                 | MediaKind::Video(VideoFormat::Mp4 | VideoFormat::QuickTime)
         );
+        let mut cut_short = false;
         if is_isobmff && (prefix.len() as u64) < len {
             kind = isobmff::refine_from_file(&mut file, kind);
+        }
+        if is_isobmff {
+            cut_short = isobmff::is_cut_short(&mut file);
         }
         file.seek(SeekFrom::Start(0)).map_err(io_err)?;
         Ok(Source {
@@ -72,6 +79,7 @@ impl Source {
             file,
             len,
             kind,
+            cut_short,
         })
     }
 }

@@ -24,17 +24,48 @@ const SAMPLE_RATES: std::ops::RangeInclusive<u32> = 1_000..=768_000;
 const MAX_CHANNELS: usize = 64;
 
 /// A shortfall against the declared frame count below this fraction, plus
-/// [`TRUNCATION_SLACK_FRAMES`], is tolerated: encoder delay and padding make declared counts
-/// approximate for some formats.
-const TRUNCATION_TOLERANCE: f64 = 0.01;
+/// [`TRUNCATION_SLACK_FRAMES`], is tolerated (one or two packets lost to a skipped bad packet or
+/// to encoder padding accounting).
+const TRUNCATION_TOLERANCE: f64 = 0.001;
 
-/// Absolute part of the truncation tolerance: four MP3 frames (4 × 1152 samples).
-const TRUNCATION_SLACK_FRAMES: u64 = 4 * 1152;
+/// Absolute part of the truncation tolerance: two MP3 frames (2 × 1152 samples).
+const TRUNCATION_SLACK_FRAMES: u64 = 2 * 1152;
+
+/// Undecodable packets are skipped up to this count, or 1% of the packets when that is more.
+const MAX_BAD_PACKETS: u64 = 2;
+
+/// Packet bookkeeping of the decode loop.
+#[derive(Default)]
+struct Packets {
+    /// Packets of the audio track read so far.
+    total: u64,
+    /// Of which the decoder rejected.
+    bad: u64,
+    /// The decoder's last complaint.
+    last_error: Option<SymError>,
+}
+
+impl Packets {
+    /// The error once too many packets failed: unsupported when nothing decoded and the decoder
+    /// says so, corrupt otherwise.
+    fn failure(&self, fail: &Fail, decoded_frames: u64, last: &SymError) -> MediaError {
+        match last {
+            SymError::Unsupported(what) if decoded_frames == 0 => {
+                fail.unsupported(&format!("unsupported codec feature ({what})"))
+            }
+            _ => fail.corrupt(&format!(
+                "{} of {} packets could not be decoded (last: {last})",
+                self.bad, self.total
+            )),
+        }
+    }
+}
 
 /// Decodes a checked, sniffed source (see [`super::decode_audio`]).
 pub(super) fn decode(source: Source, limits: &AudioLimits) -> Result<AudioClip, MediaError> {
     let path = source.path.clone();
     let fail = Fail { path: path.clone() };
+    let cut_short = source.cut_short;
     let mut hint = Hint::new();
     if let Some(ext) = hint_extension(source.kind) {
         hint.with_extension(ext);
@@ -47,7 +78,12 @@ pub(super) fn decode(source: Source, limits: &AudioLimits) -> Result<AudioClip, 
             FormatOptions::default(),
             MetadataOptions::default(),
         )
-        .map_err(|e| fail.open_error(e))?;
+        .map_err(|e| match e {
+            e if cut_short => fail.truncated(&format!(
+                "the file is shorter than its container declares ({e})"
+            )),
+            e => fail.open_error(e),
+        })?;
 
     let track = format
         .default_track(TrackType::Audio)
@@ -89,8 +125,7 @@ pub(super) fn decode(source: Source, limits: &AudioLimits) -> Result<AudioClip, 
         mono: Vec::new(),
         interleaved: Vec::new(),
     };
-    let mut packets = 0u64;
-    let mut bad_packets = 0u64;
+    let mut packets = Packets::default();
     loop {
         let packet = match format.next_packet() {
             Ok(Some(packet)) => packet,
@@ -101,13 +136,20 @@ pub(super) fn decode(source: Source, limits: &AudioLimits) -> Result<AudioClip, 
                     stream.seconds()
                 )));
             }
+            Err(e) if cut_short => {
+                return Err(fail.truncated(&format!(
+                    "the file is shorter than its container declares; decoding stopped after \
+                     {:.2} s of audio ({e})",
+                    stream.seconds()
+                )));
+            }
             Err(SymError::IoError(e)) => return Err(fail.io(e)),
             Err(e) => return Err(fail.corrupt(&e.to_string())),
         };
         if packet.track_id != track.id {
             continue;
         }
-        packets += 1;
+        packets.total += 1;
         match decoder.decode(&packet) {
             Ok(buf) => {
                 let rate = buf.spec().rate();
@@ -115,16 +157,16 @@ pub(super) fn decode(source: Source, limits: &AudioLimits) -> Result<AudioClip, 
                 buf.copy_to_vec_interleaved(&mut stream.interleaved);
                 stream.push(rate, channels)?;
             }
-            Err(SymError::DecodeError(_) | SymError::IoError(_)) => {
-                bad_packets += 1;
-                if bad_packets > (packets / 100).max(2) {
-                    return Err(fail.corrupt(&format!(
-                        "{bad_packets} of {packets} packets could not be decoded"
-                    )));
+            // Random data in a packet can look like an unsupported feature: it is a bad packet
+            // like any other, reported as unsupported only when no packet decodes at all.
+            Err(
+                e @ (SymError::DecodeError(_) | SymError::IoError(_) | SymError::Unsupported(_)),
+            ) => {
+                packets.bad += 1;
+                if packets.bad > (packets.total / 100).max(MAX_BAD_PACKETS) {
+                    return Err(packets.failure(&fail, stream.frames, &e));
                 }
-            }
-            Err(SymError::Unsupported(what)) => {
-                return Err(fail.unsupported(&format!("unsupported codec feature ({what})")));
+                packets.last_error = Some(e);
             }
             Err(e) => return Err(fail.corrupt(&e.to_string())),
         }
@@ -134,9 +176,13 @@ pub(super) fn decode(source: Source, limits: &AudioLimits) -> Result<AudioClip, 
     if let Some(declared) = track.num_frames {
         let tolerated = (declared as f64 * TRUNCATION_TOLERANCE) as u64 + TRUNCATION_SLACK_FRAMES;
         if decoded + tolerated < declared {
-            return Err(fail.truncated(&format!(
-                "decoded {decoded} of the {declared} frames the header declares"
-            )));
+            let detail = format!("decoded {decoded} of the {declared} frames the header declares");
+            return Err(match packets.last_error {
+                Some(e) => {
+                    fail.corrupt(&format!("{detail}; {} bad packets, last: {e}", packets.bad))
+                }
+                None => fail.truncated(&detail),
+            });
         }
     }
     let Some(resampler) = stream.resampler.take() else {
@@ -317,7 +363,7 @@ impl Fail {
             SymError::Unsupported(what) => {
                 self.unsupported(&format!("the container is not supported ({what})"))
             }
-            other => self.corrupt(&format!("bad header: {other}")),
+            other => self.corrupt(&format!("cannot open the stream: {other}")),
         }
     }
 }

@@ -92,6 +92,25 @@ impl Dir {
         Some(p)
     }
 
+    /// Like [`Dir::ffmpeg`], but ffmpeg writes to a pipe, as a live stream would: muxers then
+    /// cannot go back to fill in durations and frame counts. `args` must end with `-f FORMAT`.
+    pub fn ffmpeg_piped(&self, name: &str, args: &[&str]) -> Option<PathBuf> {
+        if !have_ffmpeg() {
+            return None;
+        }
+        let out = Command::new("ffmpeg")
+            .args(["-hide_banner", "-loglevel", "error", "-y"])
+            .args(args)
+            .arg("pipe:1")
+            .output()
+            .expect("run ffmpeg");
+        assert!(
+            out.status.success(),
+            "ffmpeg failed to write {name}: {args:?}"
+        );
+        Some(self.write(name, &out.stdout))
+    }
+
     /// A 440 Hz tone at 44.1 kHz stereo, `seconds` long, encoded by ffmpeg with `codec_args`
     /// into `name` (the extension picks the container unless `-f` is given).
     pub fn ffmpeg_tone(&self, name: &str, seconds: f32, codec_args: &[&str]) -> Option<PathBuf> {
