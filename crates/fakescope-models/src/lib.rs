@@ -1,8 +1,39 @@
-//! The detectors of fakescope: one file per architecture behind one [`Detector`] contract.
+//! The detectors of fakescope: one file per architecture behind one [`AudioDetector`] contract,
+//! and a registry that builds them by name.
 //!
-//! INTERFACE STUB — the contract below is what `fakescope-scan` builds against; architectures
-//! (starting with `aasist.rs`) are being written.
+//! # Overview
+//!
+//! - [`AudioDetector`]: what every audio detector does — it describes itself
+//!   ([`DetectorInfo`]: name, [`Modality`], [`InputSpec`], [`ScoreConvention`]), returns the
+//!   upstream model's raw outputs per window, and converts them to a fake probability with the
+//!   documented upstream convention.
+//! - [`aasist`]: AASIST (clovaai/aasist and the ASVspoof 5 baseline), numerically equal to the
+//!   upstream PyTorch model (max |Δlogit| ≈ 4e-6 on the parity fixtures).
+//! - The registry: [`AudioDetectorName`] (a closed enum of the known names: `aasist`,
+//!   `aasist-l`, `aasist-asvspoof5`), [`audio_detector_names`] and [`load_audio_detector`].
+//!
+//! Weights are loaded strictly (see [`fakescope_nn::Params`]): a missing tensor, a tensor of
+//! another shape, or a tensor the architecture does not use is an error naming the file.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use std::path::Path;
+//! use burn::tensor::Device;
+//! use fakescope_models::load_audio_detector;
+//!
+//! let detector = load_audio_detector("aasist", Path::new("AASIST.pth"), &Device::flex())?;
+//! let window = vec![0.0f32; 64_600]; // 4.04 s at 16 kHz
+//! let p_fake = detector.fake_probability(&[&window])?;
+//! println!("{}: P(fake) = {:.3}", detector.info().name, p_fake[0]);
+//! # Ok::<(), fakescope_models::Error>(())
+//! ```
 #![deny(missing_docs)]
+
+pub mod aasist;
+mod registry;
+
+pub use registry::{AudioDetectorName, audio_detector_names, load_audio_detector};
 
 /// What kind of media a detector looks at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -69,6 +100,25 @@ pub enum Error {
     /// Reading the weights failed.
     #[error(transparent)]
     Weights(#[from] fakescope_weights::Error),
+    /// Building a model from its weights failed (missing or misshapen tensor, unused tensors).
+    #[error(transparent)]
+    Load(#[from] fakescope_nn::Error),
+    /// No detector has this name.
+    #[error("unknown audio detector `{name}` (known: {known})")]
+    UnknownDetector {
+        /// The name asked for.
+        name: String,
+        /// The known names, comma-separated.
+        known: String,
+    },
+    /// The tensor backend failed while running a detector.
+    #[error("{detector}: {message}")]
+    Backend {
+        /// Detector name.
+        detector: &'static str,
+        /// What failed.
+        message: String,
+    },
     /// The input does not match the detector's [`InputSpec`].
     #[error("{detector}: {message}")]
     Input {
