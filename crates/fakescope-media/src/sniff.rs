@@ -14,7 +14,7 @@
 //! | `GIF87a`, `GIF89a` | image, GIF |
 //! | `BM` + a known DIB header size | image, BMP |
 //! | `\x1A\x45\xDF\xA3` (EBML) | video, WebM if its DocType says `webm`, else Matroska |
-//! | ISO-BMFF (`ftyp` box, or a first `moov`/`mdat`/`wide`/`free`/`skip` atom) | see [`crate::isobmff`] rules below |
+//! | ISO-BMFF (`ftyp` box, or a first `moov`/`mdat`/`wide`/`free`/`skip`/`pnot` atom) | see the ISO-BMFF rule below |
 //! | `ID3` tag | what follows the tag (MP3 when it lies beyond the prefix) |
 //! | two consecutive MPEG audio frame headers | audio, MP3 (layers I–III) |
 //! | two consecutive ADTS headers | audio, AAC (ADTS) |

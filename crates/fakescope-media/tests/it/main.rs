@@ -5,3 +5,4 @@ mod audio;
 mod bad_input;
 mod fixtures;
 mod images;
+mod speed;
