@@ -10,7 +10,10 @@
 //! Within the chosen object, dicts, lists and tuples are searched; keys are joined with `.`
 //! (`{'a': {'b': t}}` → `a.b`, list items by index). Dict keys that are neither strings nor
 //! integers, and non-tensor values (numbers, strings, None), are skipped. A repeated key keeps the
-//! last value, as Python would. A bare tensor at the top level gets the empty key.
+//! last value, as Python would. A bare tensor at the top level gets the empty key. Shared or
+//! self-referencing containers are searched once; nesting deeper than
+//! [`Limits::max_nesting`], keys longer than 1024 bytes or more than [`Limits::max_tensors`]
+//! tensors are errors.
 
 use std::collections::{BTreeMap, HashSet};
 

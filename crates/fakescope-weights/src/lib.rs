@@ -43,7 +43,8 @@
 //!
 //! Nested dicts, lists and tuples are searched and their keys joined with `.`
 //! (`{'a': {'b': t}}` gives `a.b`; list items by index). Non-tensor values are skipped. A file
-//! without any tensor is an error.
+//! without any tensor is an error. The `_metadata` attribute torch attaches to state dicts is
+//! ignored.
 //!
 //! # Example
 //!

@@ -554,3 +554,99 @@ fn opcode_name(op: u8) -> String {
     };
     name.to_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs `bytes` with the default limits.
+    fn run(bytes: &[u8]) -> Parsed<(Unpickled, usize)> {
+        unpickle(bytes, &Limits::default())
+    }
+
+    fn root(bytes: &[u8]) -> Obj {
+        let (u, used) = run(bytes).unwrap();
+        assert_eq!(used, bytes.len());
+        u.root().unwrap().clone()
+    }
+
+    #[test]
+    fn integers_of_every_encoding() {
+        assert_eq!(root(b"\x80\x02J\xff\xff\xff\xff."), Obj::Int(-1));
+        assert_eq!(root(b"\x80\x02M\xe9\x03."), Obj::Int(1001));
+        assert_eq!(root(b"\x80\x02\x8a\x02\x00\xff."), Obj::Int(-256));
+        assert_eq!(root(b"\x80\x02\x8a\x00."), Obj::Int(0));
+        assert_eq!(root(b"I42\n."), Obj::Int(42));
+        assert_eq!(root(b"I01\n."), Obj::Bool(true));
+        assert_eq!(root(b"L-7L\n."), Obj::Int(-7));
+        assert!(matches!(
+            run(b"\x80\x02\x8a\x09\x01\x02\x03\x04\x05\x06\x07\x08\x09."),
+            Err(Problem::Unsupported(_))
+        ));
+    }
+
+    #[test]
+    fn floats_are_big_endian_or_text() {
+        assert_eq!(root(b"G\x3f\xf8\x00\x00\x00\x00\x00\x00."), Obj::Float(1.5));
+        assert_eq!(root(b"F-0.25\n."), Obj::Float(-0.25));
+    }
+
+    #[test]
+    fn memo_shares_objects() {
+        // d = {}; l = [d, d] with d memoized once, then mutated after being shared.
+        let (u, _) = run(b"\x80\x02]q\x00(}q\x01h\x01eh\x01X\x01\0\0\0kK\x07s0.").unwrap();
+        let Some(Obj::List(items)) = u.root() else {
+            panic!()
+        };
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[0], items[1]);
+        assert!(matches!(u.get(items[0]), Some(Obj::Dict(d)) if d.len() == 1));
+    }
+
+    #[test]
+    fn pop_removes_a_mark_when_nothing_is_above_it() {
+        assert_eq!(root(b"\x80\x02N(0."), Obj::None);
+        assert_eq!(root(b"\x80\x02N(K\x011."), Obj::None);
+    }
+
+    #[test]
+    fn sets_and_frozensets() {
+        let (u, _) = run(b"\x80\x04\x8f(K\x01K\x02\x90.").unwrap();
+        assert!(matches!(u.root(), Some(Obj::Set(items)) if items.len() == 2));
+        let (u, _) = run(b"\x80\x04(K\x01\x91.").unwrap();
+        assert!(matches!(u.root(), Some(Obj::Set(items)) if items.len() == 1));
+    }
+
+    #[test]
+    fn text_memo_opcodes_and_self_reference() {
+        // l = []; l.append(l), protocol 0.
+        let (u, _) = run(b"(lp0\ng0\na.").unwrap();
+        assert_eq!(u.root(), Some(&Obj::List(vec![u.root])));
+    }
+
+    #[test]
+    fn errors_say_which_opcode_and_where() {
+        let err = run(b"\x80\x02N\x00.").unwrap_err();
+        assert_eq!(
+            err,
+            Problem::Invalid("pickle opcode 0x00 at byte 3: unknown opcode".into())
+        );
+        let err = run(b"\x80\x02a.").unwrap_err();
+        assert!(format!("{err:?}").contains("APPEND at byte 2"), "{err:?}");
+        let err = run(b"\x80\x02cbuiltins\nexec\n.").unwrap_err();
+        assert_eq!(err, Problem::RejectedGlobal("builtins.exec".into()));
+        let err = run(b"\x80\x02N").unwrap_err();
+        assert!(format!("{err:?}").contains("without STOP"), "{err:?}");
+    }
+
+    #[test]
+    fn keyword_arguments_are_refused() {
+        let err = run(b"\x80\x04ccollections\nOrderedDict\n)}K\x01K\x02s\x92.").unwrap_err();
+        assert!(format!("{err:?}").contains("keyword"), "{err:?}");
+        // With an empty kwargs dict, NEWOBJ_EX is a plain call.
+        assert_eq!(
+            root(b"\x80\x04ccollections\nOrderedDict\n)}\x92."),
+            Obj::Dict(vec![])
+        );
+    }
+}
