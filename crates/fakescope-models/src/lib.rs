@@ -69,13 +69,16 @@ pub enum ScoreConvention {
 
 impl ScoreConvention {
     /// Converts one row of raw outputs to a fake probability.
-    pub fn fake_probability(self, raw: &[f32]) -> f32 {
+    ///
+    /// The result is `f64` so that very confident outputs keep their order: in `f32`, every
+    /// logit margin above ~17 would round to exactly 1.0 and tie.
+    pub fn fake_probability(self, raw: &[f32]) -> f64 {
         match self {
             ScoreConvention::SoftmaxTwoClass { fake_column } => {
                 let other = 1 - fake_column;
                 // softmax of two logits = sigmoid of their difference; stable for any magnitude.
-                let d = (raw[fake_column] - raw[other]) as f64;
-                (1.0 / (1.0 + (-d).exp())) as f32
+                let d = f64::from(raw[fake_column]) - f64::from(raw[other]);
+                1.0 / (1.0 + (-d).exp())
             }
         }
     }
@@ -139,7 +142,7 @@ pub trait AudioDetector: Send + Sync {
     fn raw_outputs(&self, windows: &[&[f32]]) -> Result<Vec<Vec<f32>>, Error>;
 
     /// Fake probability per window (1 = fake), converted with the detector's convention.
-    fn fake_probability(&self, windows: &[&[f32]]) -> Result<Vec<f32>, Error> {
+    fn fake_probability(&self, windows: &[&[f32]]) -> Result<Vec<f64>, Error> {
         let convention = self.info().convention;
         Ok(self
             .raw_outputs(windows)?

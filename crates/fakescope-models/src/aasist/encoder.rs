@@ -2,8 +2,8 @@
 
 use burn::module::Module;
 use burn::nn::BatchNorm;
-use burn::tensor::Tensor;
 use burn::tensor::activation::selu;
+use burn::tensor::{Tensor, s};
 use fakescope_nn::layers::{Conv2dNhwc, batch_norm_channels_last, load_batch_norm};
 use fakescope_nn::{Error, Params};
 
@@ -70,12 +70,13 @@ impl ResidualBlock {
     }
 }
 
-/// Max pooling with kernel and stride `(1, k)` (floor mode) along dimension 2.
+/// Max pooling with kernel and stride `(1, k)` (floor mode) along dimension 2: the element-wise
+/// max of `k` strided views (`x[.., i::k, ..]`), no reshaped copy.
 fn max_pool_time(x: Tensor<4>, k: usize) -> Tensor<4> {
-    let [batch, freq, time, channels] = x.dims();
-    let pooled = time / k;
-    x.slice([0..batch, 0..freq, 0..pooled * k, 0..channels])
-        .reshape([batch, freq, pooled, k, channels])
-        .max_dim(3)
-        .reshape([batch, freq, pooled, channels])
+    let pooled = x.dims()[2] / k;
+    let phase = |i: usize| {
+        x.clone()
+            .slice(s![.., .., i..i + pooled * k; k as isize, ..])
+    };
+    (1..k).fold(phase(0), |acc, i| acc.max_pair(phase(i)))
 }
