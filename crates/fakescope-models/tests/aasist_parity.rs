@@ -99,10 +99,7 @@ fn check(name: AudioDetectorName, weights: &str, fixture: &str) {
     for (p, row) in probabilities.iter().zip(want_logits.chunks_exact(2)) {
         let (spoof, bona) = (f64::from(row[0]), f64::from(row[1]));
         let softmax0 = spoof.exp() / (spoof.exp() + bona.exp());
-        assert!(
-            (f64::from(*p) - softmax0).abs() <= 1e-4,
-            "{p} vs {softmax0}"
-        );
+        assert!((*p - softmax0).abs() <= 1e-4, "{p} vs {softmax0}");
     }
 }
 
