@@ -16,23 +16,23 @@ pub enum Pool {
 
 impl Pool {
     /// Pools `values`; `None` when there are none.
-    pub fn apply(self, values: impl IntoIterator<Item = f32>) -> Option<f32> {
+    pub fn apply(self, values: impl IntoIterator<Item = f64>) -> Option<f64> {
         let mut n = 0usize;
         let mut acc = match self {
-            Pool::Mean => 0.0f64,
+            Pool::Mean => 0.0,
             Pool::Max => f64::NEG_INFINITY,
         };
         for v in values {
             n += 1;
             match self {
-                Pool::Mean => acc += f64::from(v),
-                Pool::Max => acc = acc.max(f64::from(v)),
+                Pool::Mean => acc += v,
+                Pool::Max => acc = acc.max(v),
             }
         }
         match (n, self) {
             (0, _) => None,
-            (n, Pool::Mean) => Some((acc / n as f64) as f32),
-            (_, Pool::Max) => Some(acc as f32),
+            (n, Pool::Mean) => Some(acc / n as f64),
+            (_, Pool::Max) => Some(acc),
         }
     }
 }
@@ -45,7 +45,7 @@ pub struct WindowScore {
     /// Where it ends (for a clip shorter than one window: the end of the clip).
     pub end_s: f64,
     /// Fake probability of the window (uncalibrated model output).
-    pub fake_probability: f32,
+    pub fake_probability: f64,
 }
 
 /// A stretch of a recording where consecutive windows reach the `fake` threshold.
@@ -56,7 +56,7 @@ pub struct Segment {
     /// End of the last window of the run, in seconds.
     pub end_s: f64,
     /// Mean fake probability of the windows in the run.
-    pub fake_probability: f32,
+    pub fake_probability: f64,
 }
 
 /// Merges runs of consecutive windows whose fake probability is `>= threshold` into segments.
@@ -66,21 +66,21 @@ pub struct Segment {
 ///
 /// ```
 /// use fakescope_scan::aggregate::{segments, WindowScore};
-/// let w = |s: f64, p: f32| WindowScore { start_s: s, end_s: s + 4.0, fake_probability: p };
+/// let w = |s: f64, p: f64| WindowScore { start_s: s, end_s: s + 4.0, fake_probability: p };
 /// let segs = segments(&[w(0.0, 0.9), w(2.0, 0.7), w(4.0, 0.1), w(6.0, 0.6)], 0.5);
 /// assert_eq!(segs.len(), 2);
 /// assert_eq!((segs[0].start_s, segs[0].end_s), (0.0, 6.0));
 /// assert!((segs[0].fake_probability - 0.8).abs() < 1e-6);
 /// assert_eq!((segs[1].start_s, segs[1].end_s), (6.0, 10.0));
 /// ```
-pub fn segments(windows: &[WindowScore], threshold: f32) -> Vec<Segment> {
+pub fn segments(windows: &[WindowScore], threshold: f64) -> Vec<Segment> {
     let mut out = Vec::new();
     let mut run: Option<(f64, f64, f64, usize)> = None; // start, end, sum, count
     for w in windows {
         if w.fake_probability >= threshold {
             let r = run.get_or_insert((w.start_s, w.end_s, 0.0, 0));
             r.1 = r.1.max(w.end_s);
-            r.2 += f64::from(w.fake_probability);
+            r.2 += w.fake_probability;
             r.3 += 1;
         } else if let Some(r) = run.take() {
             out.push(close(r));
@@ -96,7 +96,7 @@ fn close((start_s, end_s, sum, n): (f64, f64, f64, usize)) -> Segment {
     Segment {
         start_s,
         end_s,
-        fake_probability: (sum / n as f64) as f32,
+        fake_probability: sum / n as f64,
     }
 }
 
@@ -106,7 +106,7 @@ mod tests {
 
     #[test]
     fn pools() {
-        assert_eq!(Pool::Mean.apply([0.2, 0.4]), Some(0.3f64 as f32));
+        assert_eq!(Pool::Mean.apply([0.2, 0.4]), Some(0.30000000000000004));
         assert_eq!(Pool::Max.apply([0.2, 0.4, 0.1]), Some(0.4));
         assert_eq!(Pool::Mean.apply([]), None);
         assert_eq!(Pool::Max.apply([]), None);

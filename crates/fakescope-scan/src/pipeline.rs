@@ -224,7 +224,7 @@ impl Scanner {
                 .options
                 .aggregate
                 .apply(probs.iter().copied())
-                .unwrap_or(f32::NAN);
+                .unwrap_or(f64::NAN);
             reports.push(DetectorReport {
                 name: detector.info().name.to_owned(),
                 fake_probability: p,
@@ -244,7 +244,7 @@ impl Scanner {
                     .options
                     .combine
                     .apply(reports.iter().map(|r| r.windows[i].fake_probability))
-                    .unwrap_or(f32::NAN),
+                    .unwrap_or(f64::NAN),
             })
             .collect();
         let fake_probability = self

@@ -47,7 +47,7 @@ pub struct DetectorReport {
     /// Registry name of the detector (e.g. `aasist`).
     pub name: String,
     /// The detector's file-level fake probability (windows pooled with `--aggregate`).
-    pub fake_probability: f32,
+    pub fake_probability: f64,
     /// The verdict for that probability alone.
     pub verdict: Verdict,
     /// Per-window fake probabilities, in time order.
@@ -66,7 +66,7 @@ pub struct FileReport {
     /// Duration of the scanned audio in seconds, when there was audio.
     pub duration_s: Option<f64>,
     /// The combined fake probability over all detectors that applied; `null` when none did.
-    pub fake_probability: Option<f32>,
+    pub fake_probability: Option<f64>,
     /// The verdict for `fake_probability`.
     pub verdict: Verdict,
     /// Whether `fake_probability` is calibrated. Always `false` for now: these are raw model outputs.

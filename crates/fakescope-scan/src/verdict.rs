@@ -52,9 +52,9 @@ impl std::fmt::Display for Verdict {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Thresholds {
     /// `likely_fake` at or above this (default 0.5).
-    pub fake: f32,
+    pub fake: f64,
     /// `uncertain` at or above this and below `fake` (default 0.33); `likely_real` below.
-    pub uncertain: f32,
+    pub uncertain: f64,
 }
 
 impl Default for Thresholds {
@@ -83,7 +83,7 @@ impl Thresholds {
     }
 
     /// The verdict for a fake probability; `None` (no detector applied) gives `n/a`.
-    pub fn verdict(&self, fake_probability: Option<f32>) -> Verdict {
+    pub fn verdict(&self, fake_probability: Option<f64>) -> Verdict {
         match fake_probability {
             None => Verdict::NotApplicable,
             Some(p) if p >= self.fake => Verdict::LikelyFake,

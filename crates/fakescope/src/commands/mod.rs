@@ -1,0 +1,16 @@
+//! One file per subcommand.
+
+use anyhow::Result;
+
+use crate::cli::{Cli, Command};
+
+pub mod models;
+pub mod scan;
+
+/// Runs the parsed command; `Ok(false)` means it ran but some input failed.
+pub fn run(cli: &Cli) -> Result<bool> {
+    match &cli.command {
+        Command::Scan(args) => scan::run(&cli.global, args),
+        Command::Models { command } => models::run(&cli.global, command),
+    }
+}

@@ -1,0 +1,6 @@
+//! End-to-end tests of the `fakescope` binary.
+
+mod common;
+mod models_cmd;
+mod scan_bad_input;
+mod scan_speech;
