@@ -13,7 +13,7 @@ use crate::windows::windows;
 /// Which windows of a recording are scored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum WindowPolicy {
-    /// Cover the whole recording: a window every `hop`, plus one aligned to the end.
+    /// Cover the whole recording with windows spread evenly, at most `hop` apart.
     #[default]
     All,
     /// Only the first window (the first 4.04 s, or the tiled clip): what the upstream AASIST

@@ -1,8 +1,12 @@
 //! Cutting a recording into the fixed-length windows an audio detector takes.
 //!
 //! AASIST-family models look at 64,600 samples (4.04 s at 16 kHz). A recording is covered by
-//! windows that start every `hop` samples; when the last regular window stops short of the end,
-//! one more window is aligned to the end so that no audio is left unscored. A recording shorter
+//! windows spread evenly from its start to its end: the first starts at sample 0, the last ends
+//! at the last sample, and consecutive starts are at most `hop` samples apart (as few windows as
+//! that allows). So no audio is left unscored and no window nearly repeats another, which a
+//! fixed hop plus an end-aligned tail window would do (AASIST's score can move a lot between two
+//! windows a few milliseconds apart). When `hop` divides the spare length exactly, the starts
+//! are exactly `0, hop, 2·hop, ...`. A recording shorter
 //! than one window is *tiled* to length — repeated from its start and cut — exactly as the
 //! upstream AASIST evaluation code pads its inputs (`numpy.tile`), so a 1 s clip is scored the
 //! way the published models were evaluated.
@@ -20,16 +24,18 @@ pub struct Window<'a> {
     pub samples: Cow<'a, [f32]>,
 }
 
-/// Splits `samples` into windows of `window` samples every `hop` samples (see the module docs).
+/// Splits `samples` into windows of `window` samples at most `hop` apart (see the module docs).
 ///
 /// Returns no windows only for an empty recording. `window` and `hop` must be non-zero.
 ///
 /// ```
 /// use fakescope_scan::windows::windows;
 /// let audio = vec![0.0f32; 10];
-/// let w = windows(&audio, 4, 3);
-/// let spans: Vec<_> = w.iter().map(|w| w.span.clone()).collect();
+/// let spans: Vec<_> = windows(&audio, 4, 3).iter().map(|w| w.span.clone()).collect();
 /// assert_eq!(spans, vec![0..4, 3..7, 6..10]);
+/// let audio = vec![0.0f32; 11];
+/// let spans: Vec<_> = windows(&audio, 4, 3).iter().map(|w| w.span.clone()).collect();
+/// assert_eq!(spans, vec![0..4, 2..6, 5..9, 7..11]);
 /// // shorter than a window: tiled
 /// let w = windows(&[1.0, 2.0, 3.0], 8, 4);
 /// assert_eq!(&*w[0].samples, &[1.0, 2.0, 3.0, 1.0, 2.0, 3.0, 1.0, 2.0]);
@@ -47,24 +53,22 @@ pub fn windows(samples: &[f32], window: usize, hop: usize) -> Vec<Window<'_>> {
             samples: Cow::Owned(tiled),
         }];
     }
-    let mut out = Vec::with_capacity((len - window) / hop + 2);
-    let mut start = 0;
-    while start + window <= len {
-        out.push(Window {
-            span: start..start + window,
-            samples: Cow::Borrowed(&samples[start..start + window]),
-        });
-        start += hop;
-    }
-    let last_end = out.last().map_or(0, |w| w.span.end);
-    if last_end < len {
-        let start = len - window;
-        out.push(Window {
-            span: start..len,
-            samples: Cow::Borrowed(&samples[start..]),
-        });
-    }
-    out
+    let spare = len - window;
+    let gaps = spare.div_ceil(hop);
+    (0..=gaps)
+        .map(|i| {
+            // integer rounding of i * spare / gaps; exact when hop divides spare
+            let start = if gaps == 0 {
+                0
+            } else {
+                (i * spare + gaps / 2) / gaps
+            };
+            Window {
+                span: start..start + window,
+                samples: Cow::Borrowed(&samples[start..start + window]),
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -86,8 +90,28 @@ mod tests {
     }
 
     #[test]
-    fn tail_is_covered_by_an_end_aligned_window() {
-        assert_eq!(spans(9, 4, 4), vec![0..4, 4..8, 5..9]);
+    fn windows_spread_evenly_from_start_to_end() {
+        assert_eq!(spans(9, 4, 4), vec![0..4, 3..7, 5..9]);
+        // 6.05 s at 16 kHz, 4.04 s windows, 2 s hop: three windows about 1 s apart, not a
+        // third one 12.5 ms after the second
+        let starts: Vec<usize> = spans(96_800, 64_600, 32_000)
+            .iter()
+            .map(|s| s.start)
+            .collect();
+        assert_eq!(starts, vec![0, 16_100, 32_200]);
+    }
+
+    #[test]
+    fn starts_are_never_more_than_hop_apart_and_cover_the_end() {
+        for len in [64_600, 64_601, 96_599, 96_600, 96_601, 160_000, 1_000_003] {
+            let s = spans(len, 64_600, 32_000);
+            assert_eq!(s[0].start, 0);
+            assert_eq!(s.last().unwrap().end, len);
+            for pair in s.windows(2) {
+                let gap = pair[1].start - pair[0].start;
+                assert!(gap > 0 && gap <= 32_000, "len {len}: gap {gap}");
+            }
+        }
     }
 
     #[test]

@@ -70,7 +70,8 @@ pub struct ScanArgs {
     #[arg(long)]
     pub json: bool,
 
-    /// Seconds between the starts of consecutive audio windows.
+    /// Longest gap between the starts of consecutive audio windows, in seconds. Windows are spread
+    /// evenly from the start to the end of each recording.
     #[arg(long, default_value_t = 2.0, value_name = "SECONDS")]
     pub hop: f64,
 

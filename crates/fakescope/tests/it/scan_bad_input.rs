@@ -230,15 +230,13 @@ fn windows_cover_the_recording_and_segments_use_the_threshold() {
     assert_eq!(out.status.code(), Some(0));
     let r = &json_lines(&out)[0];
     let windows = r["detectors"][0]["windows"].as_array().unwrap();
-    // 10 s = 160,000 samples; windows of 64,600 every 32,000: starts 0, 2, 4 s, then one ending at 10 s
+    // 10 s = 160,000 samples: 95,400 spare samples after one 64,600-sample window need 3 hops of
+    // at most 32,000, so 4 windows spread evenly: starts 0, 31,800, 63,600, 95,400
     let starts: Vec<f64> = windows
         .iter()
         .map(|w| w["start_s"].as_f64().unwrap())
         .collect();
-    assert_eq!(
-        starts,
-        vec![0.0, 2.0, 4.0, (160_000.0 - 64_600.0) / 16_000.0]
-    );
+    assert_eq!(starts, vec![0.0, 1.9875, 3.975, 5.9625]);
     assert_eq!(windows.last().unwrap()["end_s"].as_f64().unwrap(), 10.0);
     let segments = r["segments"].as_array().unwrap();
     assert_eq!(segments.len(), 1);
