@@ -3,4 +3,5 @@
 mod common;
 mod models_cmd;
 mod scan_bad_input;
+mod scan_formats;
 mod scan_speech;
