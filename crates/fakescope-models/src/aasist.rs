@@ -23,6 +23,7 @@
 
 mod config;
 mod encoder;
+mod inference;
 
 use std::path::Path;
 
@@ -39,6 +40,7 @@ use fakescope_weights::StateDict;
 
 pub use config::{Config, Filts};
 pub use encoder::ResidualBlock;
+pub use inference::InferenceEncoder;
 
 use crate::{AudioDetector, DetectorInfo, Error, InputSpec, Modality, ScoreConvention};
 
@@ -157,13 +159,33 @@ impl AasistModel {
         selu(batch_norm_channels_last(&self.first_bn, pooled))
     }
 
+    /// The full network on burn ops (the reference; [`Aasist`] runs the same network with an
+    /// [`InferenceEncoder`]).
+    ///
     /// # Shapes
     /// - `x`: `[batch, samples]` (16 kHz, 64,600 samples for the published models)
     pub fn forward(&self, x: Tensor<2>) -> AasistOutput {
+        self.head(self.encode(x))
+    }
+
+    /// Front end and residual encoder on burn ops.
+    ///
+    /// # Shapes
+    /// - `x`: `[batch, samples]`
+    /// - output: `[batch, freq, time, channels]` (`[batch, 23, 29, 64]` for AASIST)
+    pub fn encode(&self, x: Tensor<2>) -> Tensor<4> {
         let mut e = self.front_end(x);
         for block in &self.encoder {
             e = block.forward(e);
         }
+        e
+    }
+
+    /// Graph attention part and output layer, on the encoder's output.
+    ///
+    /// # Shapes
+    /// - `e`: `[batch, freq, time, channels]`
+    pub fn head(&self, e: Tensor<4>) -> AasistOutput {
         let [batch, freq, time, channels] = e.dims();
         let e = e.abs();
         // Spectral nodes: max over time; temporal nodes: max over frequency.
@@ -211,6 +233,7 @@ impl AasistModel {
 #[derive(Debug)]
 pub struct Aasist {
     model: AasistModel,
+    encoder: InferenceEncoder,
     config: Config,
     info: DetectorInfo,
     device: Device,
@@ -240,6 +263,7 @@ impl Aasist {
         let p = Params::new(dict, device);
         let model = AasistModel::load(&config, &p)?;
         p.finish()?;
+        let encoder = InferenceEncoder::new(&model)?;
         let info = DetectorInfo {
             name,
             modality: Modality::Audio,
@@ -251,6 +275,7 @@ impl Aasist {
         };
         Ok(Aasist {
             model,
+            encoder,
             config,
             info,
             device: device.clone(),
@@ -267,7 +292,8 @@ impl Aasist {
         &self.config
     }
 
-    /// Runs the network on windows of `nb_samp` samples each.
+    /// Runs the network on windows of `nb_samp` samples each: the encoder with folded weights
+    /// and fused CPU kernels ([`InferenceEncoder`]), then [`AasistModel::head`].
     pub fn forward(&self, windows: &[&[f32]]) -> Result<AasistOutput, Error> {
         let samples = self.config.nb_samp;
         let mut flat = Vec::with_capacity(windows.len() * samples);
@@ -287,7 +313,8 @@ impl Aasist {
             TensorData::new(flat, [windows.len(), samples]),
             &self.device,
         );
-        Ok(self.model.forward(x))
+        let e = self.encoder.forward(&self.model, x)?;
+        Ok(self.model.head(e))
     }
 }
 

@@ -46,4 +46,15 @@ pub enum Error {
         /// The unused keys.
         keys: Vec<String>,
     },
+    /// Inference kernels were given inconsistent shapes (a bug in the caller, not bad input).
+    #[error("inconsistent shapes: {0}")]
+    Geometry(String),
+    /// Reading tensor values back from the backend failed.
+    #[error("reading `{what}` back from the backend: {message}")]
+    Backend {
+        /// The tensor.
+        what: String,
+        /// The backend's message.
+        message: String,
+    },
 }

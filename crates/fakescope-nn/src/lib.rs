@@ -13,6 +13,8 @@
 //!   they fit, and [`Conv2dNhwc`](layers::Conv2dNhwc), a channels-last convolution that is much
 //!   faster on CPU than burn-flex's im2col for long audio feature maps, and the mel-spaced sinc
 //!   filterbank [`SincFilterbank`](layers::SincFilterbank).
+//! - [`fused`]: inference-only CPU kernels (direct convolutions with batch norm and SELU
+//!   folded in and fused epilogues) on plain [`FeatureMap`](fused::FeatureMap)s.
 //! - [`graph`]: graph attention, heterogeneous graph attention with a master node, and top-k
 //!   graph pooling (AASIST).
 //!
@@ -47,6 +49,7 @@
 #![deny(missing_docs)]
 
 mod error;
+pub mod fused;
 pub mod graph;
 pub mod layers;
 mod params;

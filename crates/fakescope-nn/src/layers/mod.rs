@@ -5,7 +5,7 @@ mod conv;
 mod linear;
 mod sinc;
 
-pub use batch_norm::{batch_norm_channels_last, load_batch_norm};
+pub use batch_norm::{batch_norm_channels_last, eval_affine, load_batch_norm};
 pub use conv::Conv2dNhwc;
 pub use linear::load_linear;
 pub use sinc::SincFilterbank;
