@@ -54,7 +54,10 @@ impl PackedConv {
                 "padding {padding:?} too large for kernel {kernel:?}"
             )));
         }
-        let chunk = [32, 8, 1].into_iter().find(|c| c_out.is_multiple_of(*c)).unwrap_or(1);
+        let chunk = [32, 8, 1]
+            .into_iter()
+            .find(|c| c_out.is_multiple_of(*c))
+            .unwrap_or(1);
         let mut conv = PackedConv {
             kernel,
             c_in,
