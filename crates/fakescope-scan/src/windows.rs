@@ -58,11 +58,8 @@ pub fn windows(samples: &[f32], window: usize, hop: usize) -> Vec<Window<'_>> {
     (0..=gaps)
         .map(|i| {
             // integer rounding of i * spare / gaps; exact when hop divides spare
-            let start = if gaps == 0 {
-                0
-            } else {
-                (i * spare + gaps / 2) / gaps
-            };
+            // (gaps == 0 only when spare == 0: a single window at 0)
+            let start = (i * spare + gaps / 2).checked_div(gaps).unwrap_or(0);
             Window {
                 span: start..start + window,
                 samples: Cow::Borrowed(&samples[start..start + window]),
