@@ -56,6 +56,17 @@ pub fn run(cmd: &mut Command) -> Output {
     out
 }
 
+/// Fails the test unless fakescope exited with `code`, showing what it printed.
+pub fn assert_exit(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Parses JSON Lines from stdout.
 pub fn json_lines(out: &Output) -> Vec<serde_json::Value> {
     String::from_utf8_lossy(&out.stdout)

@@ -34,12 +34,7 @@ fn verify_detects_a_corrupted_file() {
     assert!(text.contains("AASIST.pth"), "{text}");
 
     let out = run(fakescope(dir.path()).args(["models", "verify", "aasist-l"]));
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    assert_exit(&out, 0);
 }
 
 #[test]
@@ -54,12 +49,7 @@ fn the_shared_models_directory_verifies() {
         "aasist-l",
         "aasist-asvspoof5",
     ]));
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    assert_exit(&out, 0);
 }
 
 #[test]
@@ -70,7 +60,7 @@ fn a_missing_model_says_where_it_looked_and_how_to_fetch_it() {
     let out = run(fakescope(dir.path())
         .args(["scan", "--detector", "aasist-l"])
         .arg(&clip));
-    assert_eq!(out.status.code(), Some(2));
+    assert_exit(&out, 2);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("AASIST-L.pth"), "{stderr}");
     assert!(
@@ -87,7 +77,7 @@ fn a_missing_model_says_where_it_looked_and_how_to_fetch_it() {
 fn list_names_every_audio_detector() {
     let dir = tempfile::tempdir().unwrap();
     let out = run(fakescope(dir.path()).args(["models", "list"]));
-    assert_eq!(out.status.code(), Some(0));
+    assert_exit(&out, 0);
     let text = String::from_utf8_lossy(&out.stdout);
     for name in ["aasist", "aasist-l", "aasist-asvspoof5"] {
         assert!(text.contains(name), "{text}");
@@ -148,12 +138,7 @@ fn pull_downloads_checks_and_installs_a_model_then_scan_finds_it() {
     let out = run(fakescope(cache.path())
         .env("FAKESCOPE_MODELS_MIRROR", &mirror)
         .args(["models", "pull", "aasist-l"]));
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     let pulled = cache.path().join("aasist/AASIST-L.pth");
     assert_eq!(
         std::fs::read(&pulled).unwrap(),
@@ -170,12 +155,7 @@ fn pull_downloads_checks_and_installs_a_model_then_scan_finds_it() {
     let out = run(fakescope(cache.path())
         .args(["scan", "--json", "-d", "aasist-l"])
         .arg(&clip));
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     // a mirror serving a different file is refused and nothing is installed
     let wrong = tempfile::tempdir().unwrap();
     std::fs::create_dir(wrong.path().join("aasist")).unwrap();
@@ -186,7 +166,7 @@ fn pull_downloads_checks_and_installs_a_model_then_scan_finds_it() {
     let out = run(fakescope(cache.path())
         .env("FAKESCOPE_MODELS_MIRROR", &bad_mirror)
         .args(["models", "pull", "aasist"]));
-    assert_eq!(out.status.code(), Some(1));
+    assert_exit(&out, 1);
     assert!(
         String::from_utf8_lossy(&out.stderr)
             .to_lowercase()

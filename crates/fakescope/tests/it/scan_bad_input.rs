@@ -172,12 +172,7 @@ fn exit_code_is_zero_when_everything_was_scanned() {
     let dir = tempfile::tempdir().unwrap();
     write_wav(&dir.path().join("a.wav"), 16_000, &tone(16_000, 1.0));
     let out = run(fakescope(&models).arg("scan").arg(dir.path()));
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(
         table.contains("uncalibrated"),
@@ -197,7 +192,7 @@ fn recordings_over_the_duration_limit_are_refused() {
     let out = run(fakescope(&models)
         .args(["scan", "--json", "--max-duration", "10"])
         .arg(&long));
-    assert_eq!(out.status.code(), Some(1));
+    assert_exit(&out, 1);
     let record = &json_lines(&out)[0];
     let error = record["error"].as_str().unwrap();
     assert!(
@@ -227,7 +222,7 @@ fn windows_cover_the_recording_and_segments_use_the_threshold() {
             "0",
         ])
         .arg(&clip));
-    assert_eq!(out.status.code(), Some(0));
+    assert_exit(&out, 0);
     let r = &json_lines(&out)[0];
     let windows = r["detectors"][0]["windows"].as_array().unwrap();
     // 10 s = 160,000 samples: 95,400 spare samples after one 64,600-sample window need 3 hops of

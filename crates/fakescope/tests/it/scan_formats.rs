@@ -11,12 +11,7 @@ fn example_media_are_decoded_by_content_and_scored() {
     };
     let examples = workspace_root().join("examples/media");
     let out = run(fakescope(&models).args(["scan", "--json"]).arg(&examples));
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     let records = json_lines(&out);
     assert_eq!(records.len(), 4);
     for r in &records {
@@ -85,12 +80,7 @@ fn the_audio_track_of_a_video_is_scanned_and_a_silent_video_is_not_applicable() 
         .args(["scan", "--json"])
         .arg(&with_audio)
         .arg(&without_audio));
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     let records = json_lines(&out);
     assert_eq!(records[0]["media"], "video");
     assert!(

@@ -117,12 +117,7 @@ fn aasist_separates_real_from_synthetic_speech_like_upstream() {
             "aasist-asvspoof5",
         ])
         .arg(dir.path()));
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
 
     let (mut fake, mut real) = ([Vec::new(), Vec::new()], [Vec::new(), Vec::new()]);
     for r in json_lines(&out) {
