@@ -1,0 +1,1 @@
+//! Affine logistic calibration of scores into log-likelihood ratios (the BOSARIS objective).
