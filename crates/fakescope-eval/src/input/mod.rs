@@ -8,6 +8,10 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+mod error;
+
+pub use error::InputError;
+
 /// What a higher score means in the file as written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -63,6 +67,8 @@ pub struct ScoreTable {
     pub direction_reason: String,
     /// What kind of number the scores are.
     pub kind: ScoreKind,
+    /// Things the reader did that the report should mention (rows skipped, ...).
+    pub warnings: Vec<String>,
 }
 
 /// How to read score files: which columns, which direction, where labels come from.
