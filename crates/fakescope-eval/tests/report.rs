@@ -205,6 +205,7 @@ fn full_report() -> Report {
         warnings: vec![
             "3 duplicate ids dropped".into(),
             "cllr undefined: scores are not LLRs".into(),
+            "row 7 of _tmp_: snake_case kept".into(),
         ],
     }
 }
@@ -292,11 +293,12 @@ fn markdown_has_tables_and_escapes_names() {
         "### Largest gaps between groups",
         "| metric | value | 95% CI | at threshold | definition | note |",
         "| --- | ---: | ---: | ---: | --- | --- |",
-        "| auc | 0.912345 | \\[0.901234, 0.923456\\] |  | sklearn.metrics.roc\\_auc\\_score |  |",
-        "| cllr | n/a |  |  | ASVspoof 5 calculate\\_CLLR | undefined: scores are not LLRs |",
+        "| auc | 0.912345 | \\[0.901234, 0.923456\\] |  | sklearn.metrics.roc_auc_score |  |",
+        "| cllr | n/a |  |  | ASVspoof 5 calculate_CLLR | undefined: scores are not LLRs |",
         "&lt;b&gt;men &amp; \"boys\"\\|x&lt;/b&gt;",
         "scores/&lt;eval&gt;&amp;'set'.csv",
         "codec\\|mp3",
+        "- row 7 of \\_tmp\\_: snake_case kept",
         "- 3 duplicate ids dropped",
     ] {
         assert!(out.contains(needle), "markdown lacks {needle:?}:\n{out}");

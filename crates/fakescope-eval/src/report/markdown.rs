@@ -2,8 +2,9 @@
 //!
 //! Same content as [`super::text`] (no plots). Every cell and line is escaped, so a group named
 //! `a|b` does not split a table cell and a file name like `<img src=x>` shows as text: the
-//! characters Markdown gives a meaning to inline (`\ ` `` ` `` `* _ [ ] | ~ #`) get a backslash,
-//! `< > &` become entities, and line breaks become spaces.
+//! characters Markdown gives a meaning to inline (`\ ` `` ` `` `* _ [ ] | ~ #`) get a backslash
+//! (except `_` inside a word, which GFM leaves alone), `< > &` become entities, and line breaks
+//! become spaces.
 
 use std::fmt::Write;
 
@@ -63,9 +64,17 @@ fn table_to(out: &mut String, table: &Table) {
 
 /// `s` as literal inline Markdown text.
 fn escape(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
+    for (i, &c) in chars.iter().enumerate() {
         match c {
+            // GFM never reads `_` between two letters or digits as emphasis: keep `roc_auc`.
+            '_' if i > 0
+                && chars[i - 1].is_alphanumeric()
+                && chars.get(i + 1).is_some_and(|n| n.is_alphanumeric()) =>
+            {
+                out.push(c)
+            }
             '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '~' | '#' => {
                 out.push('\\');
                 out.push(c);
