@@ -61,6 +61,16 @@ impl SasvClass {
     pub fn is_bona_fide(self) -> bool {
         self != Self::Spoof
     }
+
+    /// The package's order of classes among tied scores (it concatenates target, non-target
+    /// and spoof scores, in that order, before a stable sort).
+    fn package_rank(self) -> u8 {
+        match self {
+            Self::Target => 0,
+            Self::NonTarget => 1,
+            Self::Spoof => 2,
+        }
+    }
 }
 
 /// One Track 2 trial: its class and its scores (higher = target / bona fide).

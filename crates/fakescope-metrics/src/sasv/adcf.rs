@@ -47,17 +47,11 @@ pub fn a_dcf(trials: &SasvTrials, costs: SasvCosts) -> Result<ADcf, MetricError>
         )));
     }
 
-    // The package's order of classes among tied scores: target, non-target, spoof.
-    let rank = |class| match class {
-        SasvClass::Target => 0,
-        SasvClass::NonTarget => 1,
-        SasvClass::Spoof => 2,
-    };
     let sweep = Sweep::new(
         trials
             .trials()
             .iter()
-            .map(|t| (t.sasv, rank(t.class)))
+            .map(|t| (t.sasv, t.class.package_rank()))
             .collect(),
         1e-8,
     );

@@ -18,7 +18,7 @@ pub(super) struct Sweep {
     below_lowest: f64,
 }
 
-/// One operating point: trials with a score `<= threshold` among the first `k` are rejected.
+/// One operating point of the sweep: the first `k` sorted trials rejected, the rest accepted.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Point {
     /// The package's threshold of this point: the score of the last rejected trial (or the

@@ -48,11 +48,8 @@ impl AsvErrorRates {
         let sweep = Sweep::new(
             asv.iter()
                 .zip(classes.clone())
-                .filter_map(|(&s, c)| match c {
-                    SasvClass::Target => Some((s, 0)),
-                    SasvClass::NonTarget => Some((s, 1)),
-                    SasvClass::Spoof => None,
-                })
+                .filter(|(_, c)| c.is_bona_fide())
+                .map(|(&s, c)| (s, c.package_rank()))
                 .collect(),
             0.001,
         );

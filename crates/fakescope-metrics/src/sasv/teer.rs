@@ -162,15 +162,10 @@ impl Curves {
 
         // ASV: targets, non-targets, spoofs among ties. The false-alarm rates are computed as
         // `1 - rejected / n`, as the package does.
-        let rank = |c| match c {
-            SasvClass::Target => 0,
-            SasvClass::NonTarget => 1,
-            SasvClass::Spoof => 2,
-        };
         let asv_sweep = Sweep::new(
             asv.iter()
                 .zip(classes)
-                .map(|(&s, c)| (s, rank(c)))
+                .map(|(&s, c)| (s, c.package_rank()))
                 .collect(),
             0.001,
         );
