@@ -8,6 +8,7 @@ Usage:
 The package is imported from the given path (nothing of it is copied here). Each case is a
 seeded random Track 2 score set: classes 0 = target, 1 = non-target, 2 = spoof, and SASV, CM
 and ASV scores rounded to a few decimals so that ties occur. Written: sasv_<case>.json.
+The committed fixtures come from asvspoof-challenge/asvspoof5 at commit fe23d30.
 """
 import json
 import os
@@ -55,8 +56,8 @@ def reference(cls, sasv, cmv, asv, full_search):
     cm_keys = np.where(cls == 2, "spoof", "bonafide")
     tar, non, spf = (cls == 0), (cls == 1), (cls == 2)
 
-    costs = calculate_metrics  # the defaults live inside calculate_aDCF_tdcf_tEER
-    adcf, min_tdcf, teer = costs.calculate_aDCF_tdcf_tEER(
+    # The package's Track 2 entry point, with the defaults it hard-codes.
+    adcf, min_tdcf, teer = calculate_metrics.calculate_aDCF_tdcf_tEER(
         cmv, asv, sasv, cm_keys, asv_keys, output_file=None, printout=False)
 
     # Same defaults as calculate_aDCF_tdcf_tEER, to read the thresholds it does not return.
@@ -80,7 +81,7 @@ def reference(cls, sasv, cmv, asv, full_search):
     curve_eer, thr_eer = cm.compute_tDCF(bona_cm, spoof_cm, pfa_non, pmiss, pfa_spf, model, False)
     # calculate_aDCF_tdcf_tEER itself takes element 2 of obtain_asv_error_rates, the spoof
     # *miss* rate, as the spoof false-alarm rate; record what it reports as well.
-    _, min_tdcf_pkg_branch, _ = costs.calculate_aDCF_tdcf_tEER(
+    _, min_tdcf_pkg_branch, _ = calculate_metrics.calculate_aDCF_tdcf_tEER(
         cmv, asv, sasv, cm_keys, asv_keys, output_file=None, printout=False,
         asv_scores_org=asv, asv_keys_org=asv_keys)
     curve_pkg, _ = cm.compute_tDCF(bona_cm, spoof_cm, pfa_non, pmiss, pmiss_spf, model, False)
