@@ -15,8 +15,7 @@ pub(super) fn video_hits(ious: &Ious, thresholds: &[f32]) -> Vec<bool> {
     for (k, &threshold) in thresholds.iter().enumerate() {
         let claimed = &mut hits[k * ious.rows..(k + 1) * ious.rows];
         for i in 0..ious.cols {
-            let first_free =
-                (0..ious.rows).find(|&j| ious.values[j * ious.cols + i] > threshold && !claimed[j]);
+            let first_free = (0..ious.rows).find(|&j| ious.row(j)[i] > threshold && !claimed[j]);
             if let Some(j) = first_free {
                 claimed[j] = true;
             }
@@ -104,7 +103,10 @@ mod tests {
         assert_eq!(area_under_curve([true].into_iter(), 1.0), 0.0);
         assert_eq!(area_under_curve([true, true].into_iter(), 2.0), 0.5);
         // TP, FP, TP over 2 segments: the step to recall 1 at rank 3 has precision 2/3.
-        assert_eq!(area_under_curve([true, false, true].into_iter(), 2.0), 0.5 * (2.0 / 3.0));
+        assert_eq!(
+            area_under_curve([true, false, true].into_iter(), 2.0),
+            0.5 * (2.0 / 3.0)
+        );
         assert_eq!(area_under_curve([].into_iter(), 2.0), 0.0);
     }
 }

@@ -44,7 +44,10 @@ mod tests {
 
     #[test]
     fn thresholds_are_hit_exactly_and_zero_length_gives_nan() {
-        let ious = matrix(&[[0.0, 1.0], [0.0, 19.0], [3.0, 4.0]], &[[0.0, 2.0], [0.0, 20.0]]);
+        let ious = matrix(
+            &[[0.0, 1.0], [0.0, 19.0], [3.0, 4.0]],
+            &[[0.0, 2.0], [0.0, 20.0]],
+        );
         assert_eq!((ious.rows, ious.cols), (3, 2));
         assert_eq!(ious.row(0), &[0.5, 0.05]);
         assert_eq!(ious.row(1)[1], 0.95_f32);

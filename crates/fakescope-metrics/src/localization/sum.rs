@@ -31,9 +31,8 @@ mod tests {
     fn unrolled_groups_lanes_like_ndarray() {
         // Near 1e8 an f32 absorbs +1, so the grouping shows: one block of eight, two left over.
         let mut v = vec![1e8f32, 1.0, 1.0, 1.0, -1e8, 1.0, 1.0, 1.0, 3.0, 4.0];
-        let expected = ((((0.0f32 + (1e8 + -1e8)) + (1.0 + 1.0)) + (1.0 + 1.0)) + (1.0 + 1.0))
-            + 3.0
-            + 4.0;
+        let expected =
+            ((((0.0f32 + (1e8 + -1e8)) + (1.0 + 1.0)) + (1.0 + 1.0)) + (1.0 + 1.0)) + 3.0 + 4.0;
         assert_eq!((unrolled(&v), expected), (13.0, 13.0));
         assert_eq!(sequential(v.iter().copied()), 10.0);
         v.truncate(3);
