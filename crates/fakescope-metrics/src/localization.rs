@@ -66,12 +66,12 @@ use serde::Serialize;
 
 use crate::MetricError;
 
-/// A time span, in seconds for ground truth and in units of `1 / fps` seconds for proposals.
+/// A fake span of a video, in seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Segment {
-    /// Where the span begins.
+    /// Where the span begins, in seconds.
     pub start: f64,
-    /// Where the span ends (not before `start`).
+    /// Where the span ends, in seconds (not before `start`).
     pub end: f64,
 }
 
