@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 mod error;
+pub mod localization;
 pub mod track2;
 
 pub use error::InputError;
