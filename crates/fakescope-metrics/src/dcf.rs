@@ -7,7 +7,7 @@
 
 use rayon::prelude::*;
 
-use crate::eer::Det;
+use crate::eer::{Det, first_smallest};
 use crate::{MetricError, Ranked, Trials};
 
 /// The cost model of ASVspoof 5 Track 1.
@@ -78,16 +78,7 @@ pub fn min_dcf(ranked: &Ranked<'_>, params: DcfParams) -> Result<Dcf, MetricErro
         .into_par_iter()
         .filter(|&g| ranked.cum_fake()[g] > ranked.before(g).0)
         .map(|g| (cost(det.rates_after_group(g)), det.index_after_group(g)))
-        .reduce(
-            || start,
-            |a, b| {
-                if b.0 < a.0 || (b.0 == a.0 && b.1 < a.1) {
-                    b
-                } else {
-                    a
-                }
-            },
-        );
+        .reduce(|| start, first_smallest);
     let (min_cost, mut index) = best;
     while index > 0 && cost(det.rates(index - 1)) == min_cost {
         index -= 1;

@@ -18,6 +18,8 @@
 //! DeepfakeBench **0** (both ROC points tie at 1, the first is `(0, 0)` at `+inf`) and ASVspoof
 //! **1** (bona fide first: `frr = 1` while `far` is still 1).
 
+use rayon::prelude::*;
+
 use crate::roc::kept_by_drop_intermediate;
 use crate::{MetricError, Ranked};
 
@@ -40,32 +42,37 @@ pub fn eer_deepfakebench(ranked: &Ranked<'_>) -> Result<Eer, MetricError> {
     let trials = ranked.trials();
     trials.require_both_classes()?;
     let (n_fake, n_real) = (trials.n_fake() as f64, trials.n_real() as f64);
-    // The prepended point (0, 0) at +inf: |fnr - fpr| = 1.
-    let mut best = (
-        1.0,
-        Eer {
+    let fpr = |g: usize| ranked.cum_real()[g] as f64 / n_real;
+    // |fnr - fpr| and position of each kept point; the prepended (0, 0) at +inf has gap 1.
+    let start = (1.0, 0);
+    let (_, position) = (0..ranked.n_groups())
+        .into_par_iter()
+        .filter(|&g| kept_by_drop_intermediate(ranked, g))
+        .map(|g| {
+            let fnr = 1.0 - ranked.cum_fake()[g] as f64 / n_fake;
+            ((fnr - fpr(g)).abs(), g + 1)
+        })
+        .reduce(|| start, first_smallest);
+    Ok(match position {
+        0 => Eer {
             eer: 0.0,
             threshold: f64::INFINITY,
         },
-    );
-    for g in 0..ranked.n_groups() {
-        if !kept_by_drop_intermediate(ranked, g) {
-            continue;
-        }
-        let fpr = ranked.cum_real()[g] as f64 / n_real;
-        let fnr = 1.0 - ranked.cum_fake()[g] as f64 / n_fake;
-        let gap = (fnr - fpr).abs();
-        if gap < best.0 {
-            best = (
-                gap,
-                Eer {
-                    eer: fpr,
-                    threshold: ranked.thresholds()[g],
-                },
-            );
-        }
+        p => Eer {
+            eer: fpr(p - 1),
+            threshold: ranked.thresholds()[p - 1],
+        },
+    })
+}
+
+/// Of two `(value, position)`, the smaller value, or the earlier position on a tie: reduces a
+/// scan to NumPy's `argmin` (first minimum) in any order.
+pub(crate) fn first_smallest<P: Ord>(a: (f64, P), b: (f64, P)) -> (f64, P) {
+    if b.0 < a.0 || (b.0 == a.0 && b.1 < a.1) {
+        b
+    } else {
+        a
     }
-    Ok(best.1)
 }
 
 /// The ASVspoof 5 evaluation package's `compute_eer` (bona fide = target; stable sort with

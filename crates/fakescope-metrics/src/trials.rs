@@ -126,64 +126,74 @@ pub struct Ranked<'a> {
 }
 
 /// A `u64` whose ascending order is the *descending* order of the finite score it encodes.
+///
+/// The usual total-order trick (flip every bit of a negative float, only the sign bit of a
+/// positive one), written without branches, then inverted.
 fn descending_key(score: f64) -> u64 {
     // `+ 0.0` turns -0.0 into +0.0, so the two zeros share one key.
     let bits = (score + 0.0).to_bits();
-    let ascending = if bits >> 63 == 1 {
-        !bits
-    } else {
-        bits | 1 << 63
-    };
-    !ascending
+    let negative = ((bits as i64) >> 63) as u64;
+    !(bits ^ (negative | 1 << 63))
 }
 
 /// The score [`descending_key`] encodes.
 fn key_score(key: u64) -> f64 {
     let ascending = !key;
-    let bits = if ascending >> 63 == 1 {
-        ascending & !(1 << 63)
-    } else {
-        !ascending
-    };
-    f64::from_bits(bits)
+    let negative = (ascending >> 63).wrapping_sub(1);
+    f64::from_bits(ascending ^ (negative | 1 << 63))
 }
+
+/// Above every key of a finite score (it would encode a NaN): ends each sorted class.
+const END: u64 = u64::MAX;
 
 impl<'a> Ranked<'a> {
     fn new(trials: &'a Trials) -> Self {
-        // Sort the two classes apart as plain integer keys (8 bytes a trial), in parallel.
-        let mut fake = Vec::with_capacity(trials.n_fake());
-        let mut real = Vec::with_capacity(trials.n_real());
-        for (&score, &is_fake) in trials.scores.iter().zip(&trials.fake) {
-            if is_fake {
-                fake.push(descending_key(score));
-            } else {
-                real.push(descending_key(score));
-            }
-        }
-        rayon::join(|| fake.par_sort_unstable(), || real.par_sort_unstable());
-
-        // Merge them into groups of equal scores.
-        let mut thresholds = Vec::new();
-        let mut cum_fake = Vec::new();
-        let mut cum_real = Vec::new();
+        let (n_fake, n_real) = (trials.n_fake(), trials.n_real());
+        // The two classes apart, as integer keys (8 bytes a trial), each followed by END. Every
+        // key is written to both arrays and only the cursor of its class advances: no branch.
+        let mut fake = vec![0u64; n_fake + 1];
+        let mut real = vec![0u64; n_real + 1];
         let (mut i, mut j) = (0, 0);
-        while i < fake.len() || j < real.len() {
-            let key = match (fake.get(i), real.get(j)) {
-                (Some(&f), Some(&r)) => f.min(r),
-                (Some(&f), None) => f,
-                (None, Some(&r)) => r,
-                (None, None) => unreachable!("loop condition"),
-            };
-            while fake.get(i) == Some(&key) {
-                i += 1;
-            }
-            while real.get(j) == Some(&key) {
-                j += 1;
-            }
-            thresholds.push(key_score(key));
-            cum_fake.push(i as u64);
-            cum_real.push(j as u64);
+        for (&score, &is_fake) in trials.scores.iter().zip(&trials.fake) {
+            let key = descending_key(score);
+            fake[i] = key;
+            real[j] = key;
+            i += usize::from(is_fake);
+            j += usize::from(!is_fake);
         }
+        fake[n_fake] = END;
+        real[n_real] = END;
+        rayon::join(
+            || fake[..n_fake].par_sort_unstable(),
+            || real[..n_real].par_sort_unstable(),
+        );
+
+        // Merge them into groups of equal scores, again without branches: each trial writes its
+        // group's slot, so the last write of a group leaves its cumulative counts.
+        let n = n_fake + n_real;
+        let mut thresholds = vec![0.0; n];
+        let mut cum_fake = vec![0u64; n];
+        let mut cum_real = vec![0u64; n];
+        let (mut i, mut j, mut groups) = (0, 0, 0);
+        let mut previous = END;
+        for _ in 0..n {
+            let take_fake = fake[i] <= real[j];
+            let key = if take_fake { fake[i] } else { real[j] };
+            i += usize::from(take_fake);
+            j += usize::from(!take_fake);
+            groups += usize::from(key != previous);
+            previous = key;
+            thresholds[groups - 1] = key_score(key);
+            cum_fake[groups - 1] = i as u64;
+            cum_real[groups - 1] = j as u64;
+        }
+        drop((fake, real));
+        for counts in [&mut cum_fake, &mut cum_real] {
+            counts.truncate(groups);
+            counts.shrink_to_fit();
+        }
+        thresholds.truncate(groups);
+        thresholds.shrink_to_fit();
         Self {
             trials,
             thresholds,

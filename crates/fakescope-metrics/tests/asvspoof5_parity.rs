@@ -5,7 +5,7 @@
 #[path = "reference/binary_fixture.rs"]
 mod binary_fixture;
 
-use binary_fixture::{Checker, cases, load, num, nums, trials};
+use binary_fixture::{Checker, SplitMix, cases, first_min, load, num, nums, trials};
 use fakescope_metrics::cllr::{cllr, min_cllr, min_cllr_ranked};
 use fakescope_metrics::dcf::{DcfParams, act_dcf, min_dcf};
 use fakescope_metrics::eer::{det_curve, eer_asvspoof};
@@ -179,19 +179,6 @@ fn one_class_is_an_error_where_the_package_gives_nan() {
     }
 }
 
-/// A small deterministic generator (SplitMix64), for data too large for a fixture.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-}
-
 /// The shortcuts of `eer_asvspoof` and `min_dcf` (binary search, one candidate per group) pick
 /// the same point as the package's scan of every DET point, on tie-heavy data.
 #[test]
@@ -245,15 +232,4 @@ fn shortcuts_match_a_scan_of_the_full_det_curve() {
             assert_eq!(got.dcf, costs[i] / c_default, "round {round}");
         }
     }
-}
-
-/// The index of the first smallest value (NumPy's argmin, the package's strict `<` scan).
-fn first_min(values: &[f64]) -> usize {
-    let mut best = 0;
-    for (i, &v) in values.iter().enumerate() {
-        if v < values[best] {
-            best = i;
-        }
-    }
-    best
 }

@@ -5,7 +5,7 @@
 #[path = "reference/binary_fixture.rs"]
 mod binary_fixture;
 
-use binary_fixture::{Checker, cases, load, num, nums, trials};
+use binary_fixture::{Checker, SplitMix, cases, first_min, load, num, nums, trials};
 use fakescope_metrics::eer::eer_deepfakebench;
 use fakescope_metrics::roc::{average_precision, roc_auc, roc_curve};
 use fakescope_metrics::threshold::{accuracy, balanced_accuracy, confusion, tpr_at_fpr};
@@ -163,4 +163,38 @@ fn one_class_is_an_error_where_sklearn_warns() {
     let empty = Trials::new(vec![], vec![]).unwrap();
     assert_eq!(roc_auc(&empty.ranked()), Err(MetricError::Empty));
     assert_eq!(accuracy(&empty, 0.5), Err(MetricError::Empty));
+}
+
+/// The parallel reductions (first minimum, sums) agree with a plain scan of `roc_curve`'s
+/// output on data large enough to be split across threads, ties included.
+#[test]
+fn parallel_reductions_match_a_scan_of_the_roc_curve() {
+    let mut rng = SplitMix(11);
+    for levels in [50, 1 << 40] {
+        let n = 300_000;
+        let fake: Vec<bool> = (0..n).map(|_| rng.next().is_multiple_of(4)).collect();
+        let scores: Vec<f64> = fake
+            .iter()
+            .map(|&f| (rng.next() % levels) as f64 + if f { levels as f64 / 3.0 } else { 0.0 })
+            .collect();
+        let trials = Trials::new(scores, fake).unwrap();
+        let ranked = trials.ranked();
+        let roc = roc_curve(&ranked, true).unwrap();
+        let gaps: Vec<f64> = roc
+            .tpr
+            .iter()
+            .zip(&roc.fpr)
+            .map(|(t, f)| ((1.0 - t) - f).abs())
+            .collect();
+        let i = first_min(&gaps);
+        let eer = eer_deepfakebench(&ranked).unwrap();
+        assert_eq!((eer.eer, eer.threshold), (roc.fpr[i], roc.thresholds[i]));
+        let area: f64 = roc
+            .fpr
+            .windows(2)
+            .zip(roc.tpr.windows(2))
+            .map(|(f, t)| (f[1] - f[0]) * (t[1] + t[0]) / 2.0)
+            .sum();
+        assert!((roc_auc(&ranked).unwrap() - area).abs() < 1e-12);
+    }
 }

@@ -103,3 +103,28 @@ pub fn cases(fixture: &Value) -> impl Iterator<Item = (&str, &Value)> {
         .iter()
         .map(|c| (c["name"].as_str().expect("name"), c))
 }
+
+/// A small deterministic generator (SplitMix64), for data too large for a fixture.
+pub struct SplitMix(pub u64);
+
+impl SplitMix {
+    /// The next 64 random bits.
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
+/// The index of the first smallest value (NumPy's `argmin`, the package's strict `<` scan).
+pub fn first_min(values: &[f64]) -> usize {
+    let mut best = 0;
+    for (i, &v) in values.iter().enumerate() {
+        if v < values[best] {
+            best = i;
+        }
+    }
+    best
+}
