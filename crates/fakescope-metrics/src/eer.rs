@@ -16,7 +16,10 @@
 //! says **0**. ASVspoof's DET curve meets the same minimum at `frr = 0, far = ½` and says
 //! **0.25**. Ties pull them further apart: one fake and one real trial with the same score give
 //! DeepfakeBench **0** (both ROC points tie at 1, the first is `(0, 0)` at `+inf`) and ASVspoof
-//! **1** (bona fide first: `frr = 1` while `far` is still 1).
+//! **1** (bona fide first: `frr = 1` while `far` is still 1). And `drop_intermediate` can drop
+//! the very crossing: fake and real scores both `[3, 2, 1, 0]` put the ROC on the diagonal;
+//! its inner points are collinear, so only `(¼, ¼)` survives between the ends and DeepfakeBench
+//! says **0.25**, where the kept `(½, ½)` would give 0.5, ASVspoof's answer.
 
 use rayon::prelude::*;
 
@@ -253,6 +256,13 @@ mod tests {
             })
         );
         assert_eq!(eer_asvspoof(&ranked).unwrap().eer, 1.0);
+        let diagonal = [3.0, 2.0, 1.0, 0.0];
+        let scores = [diagonal, diagonal].concat();
+        let labels = [[true; 4], [false; 4]].concat();
+        let trials = Trials::new(scores, labels).unwrap();
+        let ranked = trials.ranked();
+        assert_eq!(eer_deepfakebench(&ranked).unwrap().eer, 0.25);
+        assert_eq!(eer_asvspoof(&ranked).unwrap().eer, 0.5);
     }
 
     #[test]
