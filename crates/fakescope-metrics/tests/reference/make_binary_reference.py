@@ -16,6 +16,9 @@ metrics, computed by the official code, for seeded score sets.
   TPR at FPR (highest TPR on the full ROC whose FPR <= x), the DeepfakeBench EER threshold
   (the roc_curve threshold at the index DeepfakeBench picks).
 
+The committed fixture came from asvspoof5 fe23d30 and DeepfakeBench 8a4a7bf (each exported with
+`git archive`), scikit-learn 1.9.1 and NumPy 1.26.4.
+
 Scores are stored in fakescope's convention (label true = fake, higher = more fake); the
 ASVspoof functions get `bona fide = -score of real trials`, `spoof = -score of fake trials`,
 and their thresholds are negated back. Non-finite numbers are written as "inf" / "-inf" / "nan".
