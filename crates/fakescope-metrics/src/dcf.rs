@@ -75,10 +75,9 @@ pub fn min_dcf(ranked: &Ranked<'_>, params: DcfParams) -> Result<Dcf, MetricErro
     };
     let start = (cost(det.rates(0)), 0);
     let best = (0..ranked.n_groups())
-        .into_par_iter()
         .filter(|&g| ranked.cum_fake()[g] > ranked.before(g).0)
         .map(|g| (cost(det.rates_after_group(g)), det.index_after_group(g)))
-        .reduce(|| start, first_smallest);
+        .fold(start, first_smallest);
     let (min_cost, mut index) = best;
     while index > 0 && cost(det.rates(index - 1)) == min_cost {
         index -= 1;

@@ -21,8 +21,6 @@
 //! its inner points are collinear, so only `(¼, ¼)` survives between the ends and DeepfakeBench
 //! says **0.25**, where the kept `(½, ½)` would give 0.5, ASVspoof's answer.
 
-use rayon::prelude::*;
-
 use crate::roc::kept_by_drop_intermediate;
 use crate::{MetricError, Ranked};
 
@@ -49,13 +47,12 @@ pub fn eer_deepfakebench(ranked: &Ranked<'_>) -> Result<Eer, MetricError> {
     // |fnr - fpr| and position of each kept point; the prepended (0, 0) at +inf has gap 1.
     let start = (1.0, 0);
     let (_, position) = (0..ranked.n_groups())
-        .into_par_iter()
         .filter(|&g| kept_by_drop_intermediate(ranked, g))
         .map(|g| {
             let fnr = 1.0 - ranked.cum_fake()[g] as f64 / n_fake;
             ((fnr - fpr(g)).abs(), g + 1)
         })
-        .reduce(|| start, first_smallest);
+        .fold(start, first_smallest);
     Ok(match position {
         0 => Eer {
             eer: 0.0,
@@ -68,8 +65,8 @@ pub fn eer_deepfakebench(ranked: &Ranked<'_>) -> Result<Eer, MetricError> {
     })
 }
 
-/// Of two `(value, position)`, the smaller value, or the earlier position on a tie: reduces a
-/// scan to NumPy's `argmin` (first minimum) in any order.
+/// Of two `(value, position)`, the smaller value, or the earlier position on a tie: NumPy's
+/// `argmin` (first minimum) as a fold, in whatever order the candidates come.
 pub(crate) fn first_smallest<P: Ord>(a: (f64, P), b: (f64, P)) -> (f64, P) {
     if b.0 < a.0 || (b.0 == a.0 && b.1 < a.1) {
         b

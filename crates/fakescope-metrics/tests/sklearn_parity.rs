@@ -165,10 +165,10 @@ fn one_class_is_an_error_where_sklearn_warns() {
     assert_eq!(accuracy(&empty, 0.5), Err(MetricError::Empty));
 }
 
-/// The parallel reductions (first minimum, sums) agree with a plain scan of `roc_curve`'s
-/// output on data large enough to be split across threads, ties included.
+/// DeepfakeBench's EER and the (parallel, integer) AUC agree with a plain scan of
+/// `roc_curve`'s output on data large enough to be split across threads, ties included.
 #[test]
-fn parallel_reductions_match_a_scan_of_the_roc_curve() {
+fn large_inputs_match_a_scan_of_the_roc_curve() {
     let mut rng = SplitMix(11);
     for levels in [50, 1 << 40] {
         let n = 300_000;
