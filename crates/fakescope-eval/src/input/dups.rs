@@ -2,10 +2,11 @@
 //!
 //! Looking every id up in one big hash set is slow at this size: each lookup misses the cache
 //! twice (the table, then the string). Instead each id is hashed while it is parsed (its bytes
-//! are in cache then), the 64-bit hashes are sorted in parallel, and only ids whose hash occurs
-//! twice are compared as strings. Equal hashes of different ids (or crafted ids that collide)
-//! only send more ids to the exact check, which is an ordinary hash set; the answer is always
-//! exact.
+//! are in cache then); the 64-bit hashes are spread over shards by their top bits, each shard
+//! is checked for repeated hashes with a small open-addressing table that stays in cache (in
+//! parallel), and only ids whose hash occurs twice are compared as strings. Equal hashes of
+//! different ids (or crafted ids that collide) only send more ids to the exact check, which is
+//! an ordinary hash set; the answer is always exact.
 
 use std::collections::{HashMap, HashSet};
 
@@ -44,23 +45,17 @@ pub(crate) fn first_duplicate(ids: &[String], hashes: Vec<u64>) -> Option<(usize
 /// [`first_duplicate`] with another hash function (tests force collisions with it).
 fn first_duplicate_with(
     ids: &[String],
-    mut hashes: Vec<u64>,
+    hashes: Vec<u64>,
     hash: impl Fn(&[u8]) -> u64,
 ) -> Option<(usize, usize)> {
     debug_assert_eq!(ids.len(), hashes.len());
-    hashes.par_sort_unstable();
-    let candidates: HashSet<u64> = hashes
-        .par_windows(2)
-        .filter(|w| w[0] == w[1])
-        .map(|w| w[0])
-        .collect();
-    drop(hashes);
+    let candidates = repeated(hashes);
     if candidates.is_empty() {
         return None;
     }
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for (i, id) in ids.iter().enumerate() {
-        if candidates.contains(&hash(id.as_bytes())) {
+        if candidates.contains(&slot_key(hash(id.as_bytes()))) {
             if let Some(&first) = seen.get(id.as_str()) {
                 return Some((first, i));
             }
@@ -68,6 +63,77 @@ fn first_duplicate_with(
         }
     }
     None
+}
+
+/// Bits of a hash that pick its shard.
+const SHARD_BITS: u32 = 8;
+
+/// The value stored for a hash in a shard table: never 0, which marks an empty slot. (Hashes
+/// that differ only in the lowest bit look equal, which only sends them to the exact check.)
+fn slot_key(hash: u64) -> u64 {
+    hash | 1
+}
+
+/// The [`slot_key`]s that occur more than once.
+fn repeated(mut hashes: Vec<u64>) -> HashSet<u64> {
+    let shard = |h: u64| (h >> (64 - SHARD_BITS)) as usize;
+    let mut starts = vec![0usize; (1 << SHARD_BITS) + 1];
+    for &h in &hashes {
+        starts[shard(h) + 1] += 1;
+    }
+    for s in 1..starts.len() {
+        starts[s] += starts[s - 1];
+    }
+    // Group by shard in place (American flag sort): take the next unplaced value of shard `s`
+    // and swap values into their shards' next free places until one belongs to `s`.
+    let mut next = starts.clone();
+    for s in 0..(1 << SHARD_BITS) {
+        while next[s] < starts[s + 1] {
+            let mut value = hashes[next[s]];
+            loop {
+                let t = shard(value);
+                if t == s {
+                    break;
+                }
+                std::mem::swap(&mut value, &mut hashes[next[t]]);
+                next[t] += 1;
+            }
+            hashes[next[s]] = value;
+            next[s] += 1;
+        }
+    }
+    let shards: Vec<&[u64]> = starts.windows(2).map(|w| &hashes[w[0]..w[1]]).collect();
+    shards
+        .into_par_iter()
+        .flat_map_iter(repeats_in_shard)
+        .collect()
+}
+
+/// Repeated values in one shard, by linear probing in a table at most half full.
+fn repeats_in_shard(keys: &[u64]) -> Vec<u64> {
+    let size = (2 * keys.len()).next_power_of_two().max(16);
+    let mask = size - 1;
+    let mut table = vec![0u64; size];
+    let mut repeats = Vec::new();
+    for &key in keys {
+        let key = slot_key(key);
+        // The low bits are independent of the shard (which took the top bits).
+        let mut slot = (key >> 1) as usize & mask;
+        loop {
+            match table[slot] {
+                0 => {
+                    table[slot] = key;
+                    break;
+                }
+                k if k == key => {
+                    repeats.push(key);
+                    break;
+                }
+                _ => slot = (slot + 1) & mask,
+            }
+        }
+    }
+    repeats
 }
 
 #[cfg(test)]

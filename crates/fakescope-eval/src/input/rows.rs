@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use super::dups::id_hash;
 use super::labels::LabelColumn;
+use super::text::Block;
 use super::{Categorical, InputError};
 
 /// The three categorical roles, in the order of [`Rows::cats`].
@@ -113,6 +114,21 @@ pub(crate) struct Rows {
 }
 
 impl Rows {
+    /// Empty rows with room for one row per line of `block` in the columns that will be filled.
+    pub(crate) fn for_block(block: &Block, id: bool, score: bool, label: bool) -> Self {
+        let n = usize::try_from(block.newlines).unwrap_or(0) + 1;
+        let room = |filled: bool| if filled { n } else { 0 };
+        Rows {
+            lines: Vec::with_capacity(n),
+            ids: Vec::with_capacity(room(id)),
+            hashes: Vec::with_capacity(room(id)),
+            scores: Vec::with_capacity(room(score)),
+            fake: Vec::with_capacity(room(label)),
+            cats: Default::default(),
+            bytes: block.text.len(),
+        }
+    }
+
     /// Number of rows.
     pub(crate) fn len(&self) -> usize {
         self.lines.len()

@@ -194,10 +194,12 @@ pub(crate) fn read_rows(
     let n = columns.len();
     let labels = pick.label.map(|(_, l)| l).unwrap_or_default();
     let parse = |block: &super::text::Block| -> Result<Rows, InputError> {
-        let mut rows = Rows {
-            bytes: block.text.len(),
-            ..Rows::default()
-        };
+        let mut rows = Rows::for_block(
+            block,
+            pick.id.is_some(),
+            pick.score.is_some(),
+            pick.label.is_some(),
+        );
         let mut fields: Vec<Cow<'_, str>> = Vec::with_capacity(n);
         for (line, text) in block.lines() {
             let error = |message: String| InputError::Line {

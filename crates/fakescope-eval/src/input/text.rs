@@ -39,6 +39,8 @@ pub(crate) struct Block {
     pub text: String,
     /// Number (1-based) of the first line of `text`.
     pub first_line: u64,
+    /// Number of `\n` in `text` (so at most this many + 1 lines).
+    pub newlines: u64,
 }
 
 impl Block {
@@ -140,9 +142,14 @@ impl TextFile {
         let rest = self.buf.split_off(cut);
         let bytes = std::mem::replace(&mut self.buf, rest);
         let first_line = self.line;
-        self.line += count_newlines(&bytes);
+        let newlines = count_newlines(&bytes);
+        self.line += newlines;
         match String::from_utf8(bytes) {
-            Ok(text) => Ok(Some(Block { text, first_line })),
+            Ok(text) => Ok(Some(Block {
+                text,
+                first_line,
+                newlines,
+            })),
             Err(e) => {
                 let valid = e.utf8_error().valid_up_to();
                 let line = first_line + count_newlines(&e.as_bytes()[..valid]);
@@ -196,9 +203,12 @@ impl TextFile {
     }
 }
 
-/// Number of `\n` bytes (a loop the compiler vectorises).
+/// Number of `\n` bytes. Counting into a byte per chunk of 255 lets the compiler vectorise.
 fn count_newlines(bytes: &[u8]) -> u64 {
-    bytes.iter().filter(|&&b| b == b'\n').count() as u64
+    bytes
+        .chunks(255)
+        .map(|chunk| u64::from(chunk.iter().map(|&b| u8::from(b == b'\n')).sum::<u8>()))
+        .sum()
 }
 
 /// Parses every remaining block of `file` with `parse` on the rayon pool, reading ahead while it
