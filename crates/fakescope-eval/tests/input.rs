@@ -227,6 +227,9 @@ fn direction_is_asked_for_when_the_file_does_not_say() {
         e.contains("--higher-means fake or --higher-means real"),
         "{e}"
     );
+    // Asked before any row is read: a bad row further down does not hide it.
+    let p = d.file("bad.csv", "id,label,score\na,0,0.1\nb,0,oops\n");
+    assert!(usage(&[&p], &ReadOptions::default()).contains("--higher-means"));
     let p = d.file("c.csv", "id,label,logit\na,0,0.1\n");
     let e = usage(
         &[&p],

@@ -77,13 +77,16 @@ use serde::{Deserialize, Serialize};
 
 mod asvspoof;
 mod columns;
+mod direction;
 mod dups;
 mod join;
 mod jsonl;
 mod labels;
+mod layout;
 mod read;
 mod rows;
 mod scan;
+mod score_file;
 mod table;
 mod text;
 
