@@ -3,10 +3,95 @@
 //! Whatever the file, the result is a [`ScoreTable`] whose scores are oriented **higher = more
 //! likely fake** and whose labels are `true` = fake / spoof. The file's own direction is kept in
 //! [`ScoreTable::direction`] so reports can say what was done.
+//!
+//! # Formats
+//! [`read_scores`] decides each file's format from its first non-blank line (not from its
+//! extension). A UTF-8 byte order mark, `\r\n` line ends and blank lines are accepted anywhere.
+//!
+//! | first line | format |
+//! |---|---|
+//! | a JSON object with `path` and `detectors` | `fakescope scan --json` output ([`scan`](self#fakescope-scan-output)) |
+//! | another JSON object | JSON Lines table: the object's keys are the columns |
+//! | names, with tabs | TSV (quoted fields allowed) |
+//! | names, with commas | CSV (RFC 4180 quoting; a quoted field cannot span lines) |
+//! | names, with spaces only | whitespace-separated (runs of spaces and tabs; no quoting) |
+//! | data: a number or `bonafide`/`spoof` in it | a headerless ASVspoof layout, else an error asking for a header |
+//!
+//! A table with `filename` and `cm-score` columns is an ASVspoof 5 score file. The headerless
+//! ASVspoof layouts (score files, 2019 / 2021 / ASVspoof 5 protocols and keys) are listed in
+//! the `asvspoof` module of the source; their columns get names (`speaker`, `filename`,
+//! `codec`, `attack`, `key`, ...) that `--condition-col` and `--group-col` can use.
+//!
+//! # Columns
+//! The score, label and id columns are the ones named in [`ReadOptions`], else the first of
+//! [`SCORE_DEFAULTS`], [`LABEL_DEFAULTS`] and [`ID_DEFAULTS`] present (names match exactly,
+//! else ignoring case). Labels: `1`/`0`, `fake`/`real`, `spoof`/`bonafide` (also `bona-fide`,
+//! `bona_fide`), any case; `true`/`false` only in a column whose name says which class `true`
+//! is (`is_fake`, `fake`, `spoof`, ... or `is_real`, `real`, `bonafide`, ...), since in a
+//! column named `label` it could mean either.
+//!
+//! # Labels from another file
+//! With [`ReadOptions::key`] (an ASVspoof key or protocol, or any table with an id and a label
+//! column) or [`ReadOptions::labels`] (a `path,label` table), the score files' own label
+//! columns are not read; rows are joined by id: equal ids, else equal file names (when unique
+//! in the key), else equal file names without extension, so scan paths like
+//! `data/LA_E_1000147.flac` match key ids like `LA_E_1000147`. Scores without a label are an
+//! error; labels without a score are an error for `--key` (as in the ASVspoof evaluation
+//! package) and a warning for `--labels`. Categorical columns (`--condition-col attack`,
+//! `codec`, ...) are taken from the score file when it has them, else from the key.
+//! [`ReadOptions::label_from_dir`] labels each id by a folder in its path instead.
+//!
+//! # Direction and kind
+//! What a higher score means is [`ReadOptions::higher_means`] when given; otherwise only three
+//! cases are clear enough to infer: a `fake_probability` column (higher = fake), an ASVspoof 5
+//! score file's `cm-score` (higher = bona fide) and `fakescope scan` output (higher = fake).
+//! Anything else is an [`InputError::Usage`] asking for `--higher-means fake|real`. Scores
+//! where higher = real are negated (probabilities of real become `1 - p` instead, so they stay
+//! probabilities). The kind is [`ReadOptions::score_kind`] when given, else
+//! [`ScoreKind::Probability`] for `fake_probability` and scan output (values must lie in
+//! [0, 1]), [`ScoreKind::Llr`] for ASVspoof 5 score files, [`ScoreKind::Score`] otherwise.
+//!
+//! # fakescope scan output
+//! Ids are the reports' paths, scores their `fake_probability` (or, with
+//! [`ReadOptions::detector`], that detector's); reports with an error or without a probability
+//! are skipped and counted in [`ScoreTable::warnings`]. Labels must come from `--labels`,
+//! `--key` or `--label-from-dir`.
+//!
+//! # Videos
+//! [`ReadOptions::video_col`] names the video of each row; [`ReadOptions::video_from_parent`]
+//! takes the folder of each id instead: the whole parent path (`ff/Deepfakes/000_003`), where
+//! DeepfakeBench keys by the folder's name alone and so merges same-named folders of
+//! different datasets or methods.
+//!
+//! # Errors and limits
+//! Every error names the file, and the line when there is one: empty file, header only,
+//! missing columns (listing those present), a row with the wrong number of fields, an
+//! unparsable, NaN or infinite score, a bad label, a repeated id (both lines named), ids
+//! without labels or labels without scores (counted, first five listed). Only one class
+//! present is not an input error; the metrics report it. Large files are read in 4 MiB blocks
+//! parsed in parallel.
 
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
+
+mod asvspoof;
+mod columns;
+mod direction;
+mod dups;
+mod join;
+mod jsonl;
+mod labels;
+mod layout;
+mod read;
+mod rows;
+mod scan;
+mod score_file;
+mod table;
+mod text;
+
+pub use columns::{ID_DEFAULTS, LABEL_DEFAULTS, SCORE_DEFAULTS};
+pub use read::read_scores;
 
 mod error;
 pub mod localization;
@@ -51,7 +136,7 @@ pub struct ScoreTable {
     /// Files read, for reports and error messages.
     pub sources: Vec<PathBuf>,
     /// Scores, oriented higher = more likely fake (negated on reading when the file said
-    /// otherwise).
+    /// otherwise; a probability of real becomes 1 − p).
     pub scores: Vec<f64>,
     /// Labels: `true` = fake / spoof.
     pub fake: Vec<bool>,

@@ -1,0 +1,125 @@
+//! ASVspoof score, key and protocol files.
+//!
+//! With a header (tab- or space-separated, as the ASVspoof 5 evaluation package reads them):
+//!
+//! - score file `filename cm-score`: higher = bona fide, scores are LLRs (ASVspoof 5 asks for
+//!   them). Read as direction [`Real`](super::HigherMeans::Real), kind
+//!   [`Llr`](super::ScoreKind::Llr), and negated.
+//! - key file `filename cm-label` (`bonafide` / `spoof`), possibly with more columns (`codec`,
+//!   `attack`, ...) usable as conditions.
+//!
+//! Without a header (whitespace-separated), recognised by the position of the `bonafide` /
+//! `spoof` column and of the number; the columns get these names, usable with
+//! `--condition-col` / `--group-col`:
+//!
+//! | file | columns |
+//! |---|---|
+//! | score file, 2019/2021 submissions | `filename score` |
+//! | score file, ASVspoof 2019 baseline CM scores | `filename attack key score` |
+//! | score file, ASVspoof 5 AASIST baseline output | `speaker filename score key` |
+//! | key, ASVspoof 2019 LA/PA protocol | `speaker filename env attack key` |
+//! | key, ASVspoof 2021 LA/DF keys | `speaker filename codec transmission attack key trim subset` (+ `col9`, ...) |
+//! | key, ASVspoof 5 protocol / metadata | `speaker filename gender codec codec_q codec_seed attack_tag attack key tmp` |
+//! | labels, any | `path label` (when the label is 0/1 or bonafide/spoof) |
+//!
+//! Bona fide trials have `-` in the `attack` column of the protocols. A headerless score file
+//! does not say what a higher score means, so `--higher-means` is required for it (the
+//! ASVspoof convention is higher = bona fide, i.e. `--higher-means real`), and its kind is
+//! [`Score`](super::ScoreKind::Score) unless `--score-kind` says otherwise.
+
+use super::labels::{LabelColumn, is_key_word};
+
+/// What a file is read for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Side {
+    /// A score file (labels in it are optional).
+    Scores,
+    /// A key or label file (`--key`, `--labels`).
+    Labels,
+}
+
+/// The column names and description of a headerless file.
+#[derive(Debug, Clone)]
+pub(crate) struct Headerless {
+    /// Column names given to the fields.
+    pub columns: Vec<String>,
+    /// What kind of file this is, for messages.
+    pub what: &'static str,
+}
+
+/// Whether the first line of a file is data rather than a header: it has a number or an
+/// ASVspoof key word (`bonafide`, `spoof`) in it.
+pub(crate) fn looks_like_data(fields: &[String]) -> bool {
+    fields
+        .iter()
+        .any(|f| f.trim_ascii().parse::<f64>().is_ok() || is_key_word(f))
+}
+
+/// Whether a table with these columns is an ASVspoof 5 score file.
+pub(crate) fn is_score_file(columns: &[String]) -> bool {
+    columns.iter().any(|c| c == "filename") && columns.iter().any(|c| c == "cm-score")
+}
+
+/// The layout of a headerless file whose first line has these fields, if it is one of the
+/// known ASVspoof layouts (see the module docs).
+pub(crate) fn headerless_layout(fields: &[String], side: Side) -> Option<Headerless> {
+    let key = |i: usize| fields.get(i).is_some_and(|f| is_key_word(f));
+    let number = |i: usize| {
+        fields
+            .get(i)
+            .is_some_and(|f| f.trim_ascii().parse::<f64>().is_ok())
+    };
+    let n = fields.len();
+    let (names, what): (&[&str], &'static str) = match side {
+        Side::Scores if n == 2 && number(1) => {
+            (&["filename", "score"], "headerless `FILE SCORE` score file")
+        }
+        Side::Scores if n == 4 && key(2) && number(3) => (
+            &["filename", "attack", "key", "score"],
+            "headerless `FILE ATTACK KEY SCORE` score file (ASVspoof 2019 baseline)",
+        ),
+        Side::Scores if n == 4 && number(2) && key(3) => (
+            &["speaker", "filename", "score", "key"],
+            "headerless `SPEAKER FILE SCORE KEY` score file (ASVspoof 5 baseline)",
+        ),
+        Side::Labels if n == 2 && LabelColumn::default().parse(&fields[1]).is_ok() => {
+            (&["path", "label"], "headerless `PATH LABEL` label file")
+        }
+        Side::Labels if n == 5 && key(4) => (
+            &["speaker", "filename", "env", "attack", "key"],
+            "ASVspoof 2019 protocol",
+        ),
+        Side::Labels if n >= 8 && key(5) => (
+            &[
+                "speaker",
+                "filename",
+                "codec",
+                "transmission",
+                "attack",
+                "key",
+                "trim",
+                "subset",
+            ],
+            "ASVspoof 2021 key",
+        ),
+        Side::Labels if n == 10 && key(8) => (
+            &[
+                "speaker",
+                "filename",
+                "gender",
+                "codec",
+                "codec_q",
+                "codec_seed",
+                "attack_tag",
+                "attack",
+                "key",
+                "tmp",
+            ],
+            "ASVspoof 5 protocol",
+        ),
+        _ => return None,
+    };
+    let mut columns: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+    columns.extend((columns.len()..n).map(|i| format!("col{}", i + 1)));
+    Some(Headerless { columns, what })
+}
