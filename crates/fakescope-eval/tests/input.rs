@@ -154,6 +154,9 @@ fn json_lines_table() {
     );
     let e = error(&[&bad], &fake_first(), &bad, Some(2));
     assert!(e.contains("not a JSON object"), "{e}");
+    let array = d.file("a.json", "[{\"id\": 1, \"label\": 1, \"score\": 1}]\n");
+    let e = error(&[&array], &fake_first(), &array, Some(1));
+    assert!(e.contains("a JSON array; write JSON Lines"), "{e}");
     let bad = d.file("bad3.jsonl", "{\"id\": 1, \"label\": 1, \"score\": null}\n");
     let e = error(&[&bad], &fake_first(), &bad, Some(1));
     assert!(e.contains("`score` is null"), "{e}");

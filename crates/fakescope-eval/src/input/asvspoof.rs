@@ -1,31 +1,6 @@
-//! ASVspoof score, key and protocol files.
-//!
-//! With a header (tab- or space-separated, as the ASVspoof 5 evaluation package reads them):
-//!
-//! - score file `filename cm-score`: higher = bona fide, scores are LLRs (ASVspoof 5 asks for
-//!   them). Read as direction [`Real`](super::HigherMeans::Real), kind
-//!   [`Llr`](super::ScoreKind::Llr), and negated.
-//! - key file `filename cm-label` (`bonafide` / `spoof`), possibly with more columns (`codec`,
-//!   `attack`, ...) usable as conditions.
-//!
-//! Without a header (whitespace-separated), recognised by the position of the `bonafide` /
-//! `spoof` column and of the number; the columns get these names, usable with
-//! `--condition-col` / `--group-col`:
-//!
-//! | file | columns |
-//! |---|---|
-//! | score file, 2019/2021 submissions | `filename score` |
-//! | score file, ASVspoof 2019 baseline CM scores | `filename attack key score` |
-//! | score file, ASVspoof 5 AASIST baseline output | `speaker filename score key` |
-//! | key, ASVspoof 2019 LA/PA protocol | `speaker filename env attack key` |
-//! | key, ASVspoof 2021 LA/DF keys | `speaker filename codec transmission attack key trim subset` (+ `col9`, ...) |
-//! | key, ASVspoof 5 protocol / metadata | `speaker filename gender codec codec_q codec_seed attack_tag attack key tmp` |
-//! | labels, any | `path label` (when the label is 0/1 or bonafide/spoof) |
-//!
-//! Bona fide trials have `-` in the `attack` column of the protocols. A headerless score file
-//! does not say what a higher score means, so `--higher-means` is required for it (the
-//! ASVspoof convention is higher = bona fide, i.e. `--higher-means real`), and its kind is
-//! [`Score`](super::ScoreKind::Score) unless `--score-kind` says otherwise.
+//! ASVspoof score, key and protocol files: which headerless layouts are recognised, and how
+//! their columns are named. The formats themselves are described in the [`input`](super)
+//! module docs (section *ASVspoof files*).
 
 use super::labels::{LabelColumn, is_key_word};
 

@@ -42,6 +42,11 @@ pub(crate) fn open(path: &Path, side: Side) -> Result<(TextFile, u64, Layout), I
         line,
         message,
     };
+    if first.trim_ascii_start().starts_with('[') {
+        return Err(at_line(
+            "a JSON array; write JSON Lines instead (one object per line)".to_string(),
+        ));
+    }
     if first.trim_ascii_start().starts_with('{') {
         let object = jsonl::parse_object(&first).map_err(at_line)?;
         let layout = if scan::is_scan_output(&object) {

@@ -10,17 +10,40 @@
 //!
 //! | first line | format |
 //! |---|---|
-//! | a JSON object with `path` and `detectors` | `fakescope scan --json` output ([`scan`](self#fakescope-scan-output)) |
+//! | a JSON object with `path` and `detectors` | `fakescope scan --json` output (see [below](self#fakescope-scan-output)) |
 //! | another JSON object | JSON Lines table: the object's keys are the columns |
 //! | names, with tabs | TSV (quoted fields allowed) |
 //! | names, with commas | CSV (RFC 4180 quoting; a quoted field cannot span lines) |
 //! | names, with spaces only | whitespace-separated (runs of spaces and tabs; no quoting) |
-//! | data: a number or `bonafide`/`spoof` in it | a headerless ASVspoof layout, else an error asking for a header |
+//! | data: a number or `bonafide`/`spoof` in it | a headerless [ASVspoof layout](self#asvspoof-files), else an error asking for a header |
 //!
-//! A table with `filename` and `cm-score` columns is an ASVspoof 5 score file. The headerless
-//! ASVspoof layouts (score files, 2019 / 2021 / ASVspoof 5 protocols and keys) are listed in
-//! the `asvspoof` module of the source; their columns get names (`speaker`, `filename`,
-//! `codec`, `attack`, `key`, ...) that `--condition-col` and `--group-col` can use.
+//! # ASVspoof files
+//! With a header (tab- or space-separated, as the ASVspoof 5 evaluation package reads them):
+//!
+//! - score file `filename cm-score`: higher = bona fide, scores are LLRs (ASVspoof 5 asks for
+//!   them). Read as direction [`Real`](HigherMeans::Real), kind
+//!   [`Llr`](ScoreKind::Llr), and negated.
+//! - key file `filename cm-label` (`bonafide` / `spoof`), possibly with more columns (`codec`,
+//!   `attack`, ...) usable as conditions.
+//!
+//! Without a header (whitespace-separated), recognised by the position of the `bonafide` /
+//! `spoof` column and of the number; the columns get these names, usable with
+//! `--condition-col` / `--group-col`:
+//!
+//! | file | columns |
+//! |---|---|
+//! | score file, 2019/2021 submissions | `filename score` |
+//! | score file, ASVspoof 2019 baseline CM scores | `filename attack key score` |
+//! | score file, ASVspoof 5 AASIST baseline output | `speaker filename score key` |
+//! | key, ASVspoof 2019 LA/PA protocol | `speaker filename env attack key` |
+//! | key, ASVspoof 2021 LA/DF keys | `speaker filename codec transmission attack key trim subset` (+ `col9`, ...) |
+//! | key, ASVspoof 5 protocol / metadata | `speaker filename gender codec codec_q codec_seed attack_tag attack key tmp` |
+//! | labels, any | `path label` (when the label is 0/1 or bonafide/spoof; `real`/`fake` could be column names, so such a file needs a header) |
+//!
+//! Bona fide trials have `-` (2019) or `bonafide` (2021, ASVspoof 5) as their `attack`. A
+//! headerless score file does not say what a higher score means, so `--higher-means` is
+//! required for it (the ASVspoof convention is higher = bona fide, i.e. `--higher-means
+//! real`), and its kind is [`Score`](ScoreKind::Score) unless `--score-kind` says otherwise.
 //!
 //! # Columns
 //! The score, label and id columns are the ones named in [`ReadOptions`], else the first of
