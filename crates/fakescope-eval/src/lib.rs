@@ -17,3 +17,4 @@
 pub mod evaluate;
 pub mod input;
 pub mod report;
+pub mod track2;

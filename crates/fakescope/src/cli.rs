@@ -53,6 +53,254 @@ pub enum Command {
         #[command(subcommand)]
         command: ModelsCommand,
     },
+    /// Compute detection metrics from score files, exactly as the official scripts do.
+    ///
+    /// Reads CSV/TSV/JSON Lines score tables, ASVspoof score files with a key or protocol file,
+    /// or the JSON Lines output of `fakescope scan` with labels. Prints every metric with the
+    /// definition it follows (sklearn, DeepfakeBench, ASVspoof 5); --json, --markdown and --html
+    /// write the same report in other forms. Labels: 1 = fake/spoof is the positive class.
+    Eval(EvalArgs),
+    /// Temporal localization metrics (AP at IoU thresholds, AR at proposal counts), as the
+    /// AV-Deepfake1M evaluator computes them.
+    EvalLocalization(EvalLocalizationArgs),
+    /// Fit or apply an affine logistic calibration (scores to log-likelihood ratios).
+    Calibrate {
+        #[command(subcommand)]
+        command: CalibrateCommand,
+    },
+}
+
+/// How to read score files (shared by `eval` and `calibrate`).
+#[derive(Debug, Args)]
+pub struct ScoreInputArgs {
+    /// ASVspoof key file (`filename cm-label`) or ASVspoof 2019/2021/5 protocol file giving the
+    /// labels of an ASVspoof score file.
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+
+    /// Labels for `fakescope scan` output: a CSV/TSV file with columns path,label.
+    #[arg(long, value_name = "FILE", conflicts_with = "label_from_dir")]
+    pub labels: Option<PathBuf>,
+
+    /// Labels for `fakescope scan` output from a directory name in each path, e.g.
+    /// `fake=DeepFake,real=Real` (a class may be named several times).
+    #[arg(long, value_name = "CLASS=DIR,...")]
+    pub label_from_dir: Option<String>,
+
+    /// Column holding the label (0/1, real/fake, bonafide/spoof).
+    #[arg(long, value_name = "NAME")]
+    pub label_col: Option<String>,
+
+    /// Column holding the score.
+    #[arg(long, value_name = "NAME")]
+    pub score_col: Option<String>,
+
+    /// Column holding the trial id (duplicates are refused).
+    #[arg(long, value_name = "NAME")]
+    pub id_col: Option<String>,
+
+    /// Column naming the video of each frame; frames are pooled into video scores.
+    #[arg(long, value_name = "NAME")]
+    pub video_col: Option<String>,
+
+    /// The video of a frame is the parent folder of its path (DeepfakeBench's rule).
+    #[arg(long, conflicts_with = "video_col")]
+    pub video_from_parent: bool,
+
+    /// Column naming a group (per-group table with the largest gaps: fairness).
+    #[arg(long, value_name = "NAME")]
+    pub group_col: Option<String>,
+
+    /// Column naming a condition (attack, codec, ...): one table row per value.
+    #[arg(long, value_name = "NAME")]
+    pub condition_col: Option<String>,
+
+    /// What a higher score means. Inferred only when unambiguous (a `fake_probability` column:
+    /// fake; an ASVspoof score file: real).
+    #[arg(long, value_enum, value_name = "CLASS")]
+    pub higher_means: Option<HigherMeansArg>,
+
+    /// What the scores are: probabilities, natural-log LLRs, or other scores (ranking metrics
+    /// only, until calibrated). Inferred when not given.
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub score_kind: Option<ScoreKindArg>,
+
+    /// For `fakescope scan` output: use this detector's probability instead of the combined one.
+    #[arg(long, value_name = "NAME")]
+    pub detector: Option<String>,
+}
+
+/// `fakescope eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Score files (several are concatenated; they must share a format).
+    #[arg(required = true, value_name = "SCORES")]
+    pub scores: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub input: ScoreInputArgs,
+
+    /// Decision threshold for accuracy, FPR and FNR, in the file's scale (a trial is called fake
+    /// when its score is beyond it). Default: 0.5 for probabilities, 0 for LLRs.
+    #[arg(long, value_name = "T")]
+    pub threshold: Option<f64>,
+
+    /// How frame scores pool into a video score.
+    #[arg(long, value_enum, default_value_t = VideoPoolArg::Mean)]
+    pub video_aggregate: VideoPoolArg,
+
+    /// Bootstrap 95% confidence intervals with this many resamples (of videos when videos are
+    /// known, else of trials).
+    #[arg(long, value_name = "N")]
+    pub bootstrap: Option<usize>,
+
+    /// Seed for the bootstrap.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub seed: u64,
+
+    /// Apply this calibration (from `fakescope calibrate fit`) before evaluating.
+    #[arg(long, value_name = "FILE")]
+    pub calibration: Option<PathBuf>,
+
+    /// Print the report as one JSON object.
+    #[arg(long, conflicts_with = "markdown")]
+    pub json: bool,
+
+    /// Print the report as Markdown.
+    #[arg(long)]
+    pub markdown: bool,
+
+    /// Also write a self-contained HTML report (ROC, DET, histograms, reliability) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+}
+
+/// `fakescope eval-localization`.
+#[derive(Debug, Args)]
+pub struct EvalLocalizationArgs {
+    /// Ground truth: the dataset's metadata JSON (videos with their fake segments).
+    #[arg(value_name = "META.json")]
+    pub metadata: PathBuf,
+
+    /// Predictions: JSON object mapping each video to a list of [score, start, end].
+    #[arg(value_name = "PRED.json")]
+    pub predictions: PathBuf,
+
+    /// Evaluator settings of a dataset.
+    #[arg(long, value_enum, default_value_t = LocalizationPresetArg::AvDeepfake1m)]
+    pub preset: LocalizationPresetArg,
+
+    /// IoU thresholds for AP (comma separated), instead of the preset's.
+    #[arg(long, value_delimiter = ',', value_name = "IOU,...")]
+    pub iou: Vec<f64>,
+
+    /// Proposal counts for AR (comma separated), instead of the preset's.
+    #[arg(long, value_delimiter = ',', value_name = "N,...")]
+    pub proposals: Vec<usize>,
+
+    /// Metadata field with the fake segments (default: `fake_segments`, else `fake_periods`),
+    /// e.g. `visual_fake_segments` for the visual-only task.
+    #[arg(long, value_name = "NAME")]
+    pub segments_key: Option<String>,
+
+    /// Metadata field naming each video.
+    #[arg(long, default_value = "file", value_name = "NAME")]
+    pub file_key: String,
+
+    /// Count a video missing from the predictions as having no proposals (the evaluator stops
+    /// with an error instead).
+    #[arg(long)]
+    pub missing_as_empty: bool,
+
+    /// Refuse predictions for videos absent from the metadata (the evaluator ignores them,
+    /// and so does fakescope by default, with a warning).
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `fakescope calibrate ...`.
+#[derive(Debug, Subcommand)]
+pub enum CalibrateCommand {
+    /// Fit an affine logistic calibration on development scores (the BOSARIS objective).
+    Fit {
+        /// Development score files (never the test set).
+        #[arg(long, required = true, value_name = "SCORES", num_args = 1..)]
+        dev: Vec<PathBuf>,
+
+        #[command(flatten)]
+        input: ScoreInputArgs,
+
+        /// Target prior of fake trials in the objective.
+        #[arg(long, default_value_t = 0.5, value_name = "P")]
+        prior: f64,
+
+        /// Where to write the calibration (JSON).
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
+    },
+    /// Write calibrated scores (fake-vs-real LLRs) as CSV: id, label, fake_llr.
+    Apply {
+        /// The calibration from `fakescope calibrate fit`.
+        #[arg(long, value_name = "FILE")]
+        calibration: PathBuf,
+
+        /// Score files to calibrate.
+        #[arg(required = true, value_name = "SCORES")]
+        scores: Vec<PathBuf>,
+
+        #[command(flatten)]
+        input: ScoreInputArgs,
+
+        /// Output CSV (default: stdout).
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+/// `--higher-means`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum HigherMeansArg {
+    /// Higher scores mean more likely fake / spoof.
+    Fake,
+    /// Higher scores mean more likely real / bona fide.
+    Real,
+}
+
+/// `--score-kind`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ScoreKindArg {
+    /// Probabilities in [0, 1].
+    Probability,
+    /// Natural-log likelihood ratios.
+    Llr,
+    /// Any other score.
+    Score,
+}
+
+/// `--video-aggregate`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum VideoPoolArg {
+    /// Mean of the frame scores (DeepfakeBench).
+    Mean,
+    /// Highest frame score.
+    Max,
+    /// Median frame score.
+    Median,
+}
+
+/// `--preset` of `eval-localization`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LocalizationPresetArg {
+    /// AV-Deepfake1M's evaluator.
+    #[value(name = "av-deepfake1m")]
+    AvDeepfake1m,
+    /// LAV-DF's settings.
+    #[value(name = "lav-df")]
+    LavDf,
 }
 
 /// `fakescope scan`.

@@ -14,7 +14,14 @@ pub const ID_DEFAULTS: &[&str] = &["id", "filename", "path", "file"];
 /// Label columns tried in order when `--label-col` is not given.
 pub const LABEL_DEFAULTS: &[&str] = &["label", "cm-label", "key", "target"];
 /// Score columns tried in order when `--score-col` is not given.
-pub const SCORE_DEFAULTS: &[&str] = &["fake_probability", "score", "cm-score", "prob", "pred"];
+pub const SCORE_DEFAULTS: &[&str] = &[
+    "fake_probability",
+    "fake_llr",
+    "score",
+    "cm-score",
+    "prob",
+    "pred",
+];
 
 /// Position of the column called `name`.
 pub(crate) fn find(columns: &[String], name: &str) -> Option<usize> {

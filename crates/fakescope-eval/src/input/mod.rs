@@ -65,14 +65,16 @@
 //! [`ReadOptions::label_from_dir`] labels each id by a folder in its path instead.
 //!
 //! # Direction and kind
-//! What a higher score means is [`ReadOptions::higher_means`] when given; otherwise only three
-//! cases are clear enough to infer: a `fake_probability` column (higher = fake), an ASVspoof 5
-//! score file's `cm-score` (higher = bona fide) and `fakescope scan` output (higher = fake).
+//! What a higher score means is [`ReadOptions::higher_means`] when given; otherwise only four
+//! cases are clear enough to infer: a `fake_probability` column (higher = fake), a `fake_llr`
+//! column (written by `fakescope calibrate apply`: higher = fake), an ASVspoof 5 score file's
+//! `cm-score` (higher = bona fide) and `fakescope scan` output (higher = fake).
 //! Anything else is an [`InputError::Usage`] asking for `--higher-means fake|real`. Scores
 //! where higher = real are negated (probabilities of real become `1 - p` instead, so they stay
 //! probabilities). The kind is [`ReadOptions::score_kind`] when given, else
 //! [`ScoreKind::Probability`] for `fake_probability` and scan output (values must lie in
-//! [0, 1]), [`ScoreKind::Llr`] for ASVspoof 5 score files, [`ScoreKind::Score`] otherwise.
+//! [0, 1]), [`ScoreKind::Llr`] for `fake_llr` and ASVspoof 5 score files, [`ScoreKind::Score`]
+//! otherwise.
 //!
 //! # fakescope scan output
 //! Ids are the reports' paths, scores their `fake_probability` (or, with
@@ -186,7 +188,8 @@ pub struct ScoreTable {
 pub struct ReadOptions {
     /// Label column (default: the first of `label`, `cm-label`, `key`, `target`).
     pub label_col: Option<String>,
-    /// Score column (default: the first of `fake_probability`, `score`, `cm-score`, `prob`, `pred`).
+    /// Score column (default: the first of `fake_probability`, `fake_llr`, `score`, `cm-score`,
+    /// `prob`, `pred`).
     pub score_col: Option<String>,
     /// Id column (default: the first of `id`, `filename`, `path`, `file`).
     pub id_col: Option<String>,

@@ -74,6 +74,11 @@ impl FileFacts {
             ))
         } else if self.score_col == "fake_probability" {
             Some((HigherMeans::Fake, "column fake_probability".to_string()))
+        } else if self.score_col == "fake_llr" {
+            Some((
+                HigherMeans::Fake,
+                "column fake_llr (fakescope calibrate apply)".to_string(),
+            ))
         } else if self.format == Format::AsvspoofScores && self.score_col == "cm-score" {
             Some((
                 HigherMeans::Real,
@@ -88,7 +93,9 @@ impl FileFacts {
     pub(crate) fn inferred_kind(&self) -> ScoreKind {
         if self.format == Format::Scan || self.score_col == "fake_probability" {
             ScoreKind::Probability
-        } else if self.format == Format::AsvspoofScores && self.score_col == "cm-score" {
+        } else if self.score_col == "fake_llr"
+            || (self.format == Format::AsvspoofScores && self.score_col == "cm-score")
+        {
             ScoreKind::Llr
         } else {
             ScoreKind::Score

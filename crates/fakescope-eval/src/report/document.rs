@@ -116,7 +116,9 @@ pub(crate) fn blocks(report: &Report) -> Vec<Block<'_>> {
 fn settings(report: &Report) -> Vec<String> {
     let direction = match report.direction.higher_means {
         HigherMeans::Fake => "fake; scores used as read",
-        HigherMeans::Real => "real; scores negated",
+        HigherMeans::Real => {
+            "real; turned around for evaluation (1 - p for probabilities, -score otherwise)"
+        }
     };
     let kind = match report.score_kind {
         ScoreKind::Probability => "probability that the trial is fake",
@@ -131,7 +133,7 @@ fn settings(report: &Report) -> Vec<String> {
             report.direction.reason
         ),
         format!(
-            "Threshold: {} (evaluated score scale), for accuracy, FPR and FNR",
+            "Threshold: {} (in the input's scale, like every threshold below), for accuracy, FPR and FNR",
             value(report.threshold)
         ),
         format!("Scores: {kind}"),

@@ -26,7 +26,8 @@ pub struct Report {
     pub score_kind: ScoreKind,
     /// Calibration applied before evaluating, if any (the file it came from).
     pub calibration: Option<String>,
-    /// Decision threshold used for accuracy, FPR and FNR (in the evaluated score scale).
+    /// Decision threshold used for accuracy, FPR and FNR, in the input file's scale (`NaN` when
+    /// there is none).
     pub threshold: f64,
     /// Metrics over all trials (files / frames).
     pub overall: Section,
@@ -88,7 +89,7 @@ pub struct Metric {
     pub value: Option<f64>,
     /// Bootstrap 95% interval, when computed.
     pub ci95: Option<[f64; 2]>,
-    /// Threshold at which it was read (EER, minDCF), in the evaluated score scale.
+    /// Threshold at which it was read (EER, minDCF), in the input file's scale.
     pub threshold: Option<f64>,
     /// Why the value is missing, or a remark.
     pub note: Option<String>,

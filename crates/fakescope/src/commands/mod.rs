@@ -4,6 +4,9 @@ use anyhow::Result;
 
 use crate::cli::{Cli, Command};
 
+pub mod calibrate;
+pub mod eval;
+pub mod eval_localization;
 pub mod models;
 pub mod scan;
 
@@ -12,5 +15,8 @@ pub fn run(cli: &Cli) -> Result<bool> {
     match &cli.command {
         Command::Scan(args) => scan::run(&cli.global, args),
         Command::Models { command } => models::run(&cli.global, command),
+        Command::Eval(args) => eval::run(&cli.global, args),
+        Command::EvalLocalization(args) => eval_localization::run(&cli.global, args),
+        Command::Calibrate { command } => calibrate::run(&cli.global, command),
     }
 }

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `fakescope` binary.
 
 mod common;
+mod eval_cmd;
 mod models_cmd;
 mod scan_bad_input;
 mod scan_formats;
