@@ -31,7 +31,7 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "DIR")]
     pub models_dir: Option<PathBuf>,
 
-    /// Worker threads for the models (default: all cores).
+    /// Worker threads for models and metrics (default: all cores).
     #[arg(long, global = true, value_name = "N")]
     pub threads: Option<usize>,
 
@@ -72,6 +72,7 @@ pub enum Command {
 
 /// How to read score files (shared by `eval` and `calibrate`).
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Reading scores")]
 pub struct ScoreInputArgs {
     /// ASVspoof key file (`filename cm-label`) or ASVspoof 2019/2021/5 protocol file giving the
     /// labels of an ASVspoof score file.
