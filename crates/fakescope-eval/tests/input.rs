@@ -859,7 +859,7 @@ fn missing_columns_list_the_columns_there_are() {
     let p = d.file("s.csv", "name,truth,value\na,1,0.5\n");
     let e = error(&[&p], &fake_first(), &p, None);
     assert!(
-        e.contains("no score column: none of fake_probability, score, cm-score, prob, pred (columns: name, truth, value)"),
+        e.contains("no score column: none of fake_probability, fake_llr, score, cm-score, prob, pred (columns: name, truth, value)"),
         "{e}"
     );
     let opts = ReadOptions {

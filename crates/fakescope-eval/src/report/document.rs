@@ -114,11 +114,10 @@ pub(crate) fn blocks(report: &Report) -> Vec<Block<'_>> {
 
 /// How the numbers were obtained: inputs, direction, threshold, calibration, bootstrap.
 fn settings(report: &Report) -> Vec<String> {
-    let direction = match report.direction.higher_means {
-        HigherMeans::Fake => "fake; scores used as read",
-        HigherMeans::Real => {
-            "real; turned around for evaluation (1 - p for probabilities, -score otherwise)"
-        }
+    let direction = match (report.direction.higher_means, report.score_kind) {
+        (HigherMeans::Fake, _) => "fake; scores used as read",
+        (HigherMeans::Real, ScoreKind::Probability) => "real; probabilities p turned into 1 - p",
+        (HigherMeans::Real, _) => "real; scores negated",
     };
     let kind = match report.score_kind {
         ScoreKind::Probability => "probability that the trial is fake",
