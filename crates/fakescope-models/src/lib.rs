@@ -41,6 +41,8 @@ pub use registry::{AudioDetectorName, audio_detector_names, load_audio_detector}
 pub enum Modality {
     /// Speech recordings, scored window by window.
     Audio,
+    /// Face crops from images or video frames, scored crop by crop.
+    Face,
 }
 
 /// What a detector takes as input.
@@ -54,6 +56,12 @@ pub enum InputSpec {
         /// Samples per window.
         samples: usize,
     },
+    /// Square RGB face crops of `size` x `size` pixels, float in [0, 1], channels last
+    /// (`[n, size, size, 3]` row-major), as MesoNet's Keras models take them.
+    FaceCrop {
+        /// Side of the square crop in pixels (MesoNet: 256).
+        size: usize,
+    },
 }
 
 /// How the upstream model's raw outputs turn into a fake probability (1 = fake/spoof).
@@ -65,6 +73,8 @@ pub enum ScoreConvention {
         /// The column holding the fake/spoof logit.
         fake_column: usize,
     },
+    /// One sigmoid output where 1 means **real** (MesoNet): fake probability = 1 - output.
+    SigmoidReal,
 }
 
 impl ScoreConvention {
@@ -80,6 +90,7 @@ impl ScoreConvention {
                 let d = f64::from(raw[fake_column]) - f64::from(raw[other]);
                 1.0 / (1.0 + (-d).exp())
             }
+            ScoreConvention::SigmoidReal => 1.0 - f64::from(raw[0]),
         }
     }
 }
@@ -130,6 +141,25 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+}
+
+/// The contract every face-forgery detector fulfils: it scores face crops.
+pub trait FaceDetector: Send + Sync {
+    /// Name, modality ([`Modality::Face`]), input ([`InputSpec::FaceCrop`]) and convention.
+    fn info(&self) -> &DetectorInfo;
+    /// The upstream model's raw outputs, one row per crop (MesoNet: 1 sigmoid, 1 = real).
+    /// `crops` holds `n` crops of the [`InputSpec::FaceCrop`] size, channels last, in [0, 1]:
+    /// `crops.len() == n * size * size * 3`.
+    fn raw_outputs(&self, crops: &[f32], n: usize) -> Result<Vec<Vec<f32>>, Error>;
+    /// Fake probability per crop (1 = fake), converted with the detector's convention.
+    fn fake_probability(&self, crops: &[f32], n: usize) -> Result<Vec<f64>, Error> {
+        let convention = self.info().convention;
+        Ok(self
+            .raw_outputs(crops, n)?
+            .iter()
+            .map(|row| convention.fake_probability(row))
+            .collect())
+    }
 }
 
 /// The contract every audio detector fulfils.

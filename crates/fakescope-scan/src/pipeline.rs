@@ -92,7 +92,13 @@ impl Scanner {
         let InputSpec::AudioWindow {
             sample_rate,
             samples,
-        } = first.info().input.clone();
+        } = first.info().input.clone()
+        else {
+            return Err(SetupError::Option(format!(
+                "{} does not take audio windows",
+                first.info().name
+            )));
+        };
         for d in &detectors[1..] {
             if d.info().input != first.info().input {
                 return Err(SetupError::MixedInputs {
