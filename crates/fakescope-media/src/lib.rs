@@ -13,6 +13,7 @@
 //!   [`AudioLimits`] bounds the duration and the file size.
 //! - [`decode_image`] decodes a still image to an [`RgbImage`] (8-bit RGB), refusing images whose
 //!   header declares more pixels than [`ImageLimits::max_pixels`] before allocating.
+//! - [`resize::resize_rgb`] resizes like Pillow (`BICUBIC`, `BILINEAR`).
 //! - [`open`] sniffs and dispatches: [`Media::Audio`], [`Media::Image`], or [`Media::Video`] for
 //!   containers that are recognised but not decoded yet.
 //! - [`MediaError`] is the one error type; each variant names the file and tells apart unreadable,
@@ -63,6 +64,7 @@ mod error;
 mod image;
 mod isobmff;
 mod open;
+pub mod resize;
 mod sniff;
 mod source;
 
