@@ -5,6 +5,11 @@
 //! - [`Mtcnn`] detects faces with the MTCNN cascade and facenet-pytorch's published weights,
 //!   reproducing facenet-pytorch 2.6.0 `MTCNN(keep_all=True)` (boxes, probabilities and five
 //!   landmarks per [`Face`]); [`MtcnnOptions`] holds its thresholds and limits.
+//! - [`crop_face`] cuts a face out for a detector, by [`CropMethod`]: aligned on the five
+//!   landmarks as DeepfakeBench does ([`align`]: ArcFace template, similarity, bilinear warp to
+//!   256x256 with margin 1.3) or a plain square around the box.
+//! - [`Tracker`] / [`link_tracks`] link the faces of consecutive frames into identity
+//!   [`Track`]s by box overlap.
 //! - Input is an [`RgbImage`]: a borrowed RGB8 buffer. Grey or RGBA images are the caller's to
 //!   convert.
 //!
@@ -23,6 +28,8 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod align;
+mod crop;
 mod error;
 mod image;
 mod layers;
@@ -30,7 +37,10 @@ mod mtcnn;
 mod nets;
 mod nms;
 mod resample;
+mod track;
 
+pub use crop::{CropMethod, FaceCrop, crop_face};
 pub use error::Error;
 pub use image::RgbImage;
 pub use mtcnn::{Face, Mtcnn, MtcnnOptions};
+pub use track::{Track, Tracker, TrackerOptions, iou, link_tracks};

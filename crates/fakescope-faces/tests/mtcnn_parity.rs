@@ -103,3 +103,40 @@ fn mtcnn_matches_facenet_pytorch() {
     );
     assert!(worst_landmark < 1.0, "landmarks off by {worst_landmark} px");
 }
+
+/// Bad input: images too small for the pyramid have no faces; a pixel limit refuses huge
+/// images before any work; a wrong buffer length is an error.
+#[test]
+fn tiny_huge_and_malformed_images() {
+    let weights = models_dir().join("mtcnn");
+    if !weights.exists() {
+        eprintln!("skipped: {} not found", weights.display());
+        return;
+    }
+    let detector = Mtcnn::load(&weights).unwrap();
+    for (w, h) in [(0, 0), (0, 50), (11, 11), (19, 400)] {
+        let px = vec![128u8; w * h * 3];
+        let faces = detector.detect(&RgbImage::new(w, h, &px).unwrap()).unwrap();
+        assert!(faces.is_empty(), "{w}x{h}");
+    }
+    let small = detector
+        .clone()
+        .with_options(fakescope_faces::MtcnnOptions {
+            max_pixels: 1000,
+            ..Default::default()
+        })
+        .unwrap();
+    let px = vec![0u8; 40 * 40 * 3];
+    let err = small
+        .detect(&RgbImage::new(40, 40, &px).unwrap())
+        .unwrap_err();
+    assert!(err.to_string().contains("limit of 1000"), "{err}");
+    assert!(RgbImage::new(10, 10, &px).is_err());
+    assert!(RgbImage::new(usize::MAX, 2, &px).is_err());
+    // Options out of range are refused.
+    let bad = fakescope_faces::MtcnnOptions {
+        factor: 1.0,
+        ..Default::default()
+    };
+    assert!(detector.clone().with_options(bad).is_err());
+}
