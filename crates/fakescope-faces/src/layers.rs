@@ -2,12 +2,19 @@
 //! a valid 2-D convolution with the PReLU that always follows it, max pooling with PyTorch's
 //! `ceil_mode=True`, and a dense layer.
 //!
-//! The nets are tiny (P-Net has 6.6 k parameters) and P-Net runs over whole frames, so the
-//! convolution keeps one output pixel's channels in a small accumulator and walks its weights
-//! in `[ky][kx][ci][co]` order, which the compiler turns into vector code over `co`.
+//! The nets are tiny (P-Net has 6.6 k parameters) but P-Net runs over whole frames, so the
+//! convolution computes register tiles of [`TILE`] output pixels × [`CHUNK`] output channels
+//! straight from the input rows (no im2col), in safe SIMD compiled for the best instruction set
+//! found at run time ([`pulp::Arch::dispatch`]: AVX-512 or AVX2 + FMA on x86-64). Output
+//! channels are zero-padded to a multiple of [`CHUNK`] in the packed weights only.
 
 use fakescope_weights::StateDict;
 use rayon::prelude::*;
+
+/// Output pixels per register tile.
+const TILE: usize = 6;
+/// Output channels per register tile.
+const CHUNK: usize = 16;
 
 use crate::error::Error;
 
@@ -36,8 +43,8 @@ pub(crate) struct ConvPrelu {
     k: usize,
     ci: usize,
     co: usize,
-    /// `[ky][kx][ci][co]`.
-    weight: Vec<f32>,
+    /// `[co / CHUNK][ky][kx][ci][CHUNK]`, channels past `co` zero.
+    packed: Vec<f32>,
     bias: Vec<f32>,
     prelu: Option<Vec<f32>>,
 }
@@ -53,13 +60,15 @@ impl ConvPrelu {
         k: usize,
     ) -> Result<ConvPrelu, Error> {
         let torch = tensor(dict, &format!("{conv}.weight"), &[co, ci, k, k])?;
-        // PyTorch stores [co][ci][ky][kx]; the loops want [ky][kx][ci][co].
-        let mut weight = vec![0.0; torch.len()];
+        // PyTorch stores [co][ci][ky][kx]; the tiles want [chunk][ky][kx][ci][CHUNK].
+        let chunks = co.div_ceil(CHUNK);
+        let mut packed = vec![0.0; chunks * k * k * ci * CHUNK];
         for o in 0..co {
+            let (j, lane) = (o / CHUNK, o % CHUNK);
             for i in 0..ci {
                 for ky in 0..k {
                     for kx in 0..k {
-                        weight[((ky * k + kx) * ci + i) * co + o] =
+                        packed[(((j * k + ky) * k + kx) * ci + i) * CHUNK + lane] =
                             torch[((o * ci + i) * k + ky) * k + kx];
                     }
                 }
@@ -74,7 +83,7 @@ impl ConvPrelu {
             k,
             ci,
             co,
-            weight,
+            packed,
             bias,
             prelu,
         })
@@ -92,7 +101,7 @@ impl ConvPrelu {
     /// map.
     pub fn forward(&self, x: &Map, parallel: bool) -> Map {
         debug_assert_eq!(x.c, self.ci);
-        let (k, ci, co) = (self.k, self.ci, self.co);
+        let (k, co) = (self.k, self.co);
         let oh = (x.h + 1).saturating_sub(k);
         let ow = (x.w + 1).saturating_sub(k);
         let mut data = vec![0.0f32; oh * ow * co];
@@ -105,26 +114,14 @@ impl ConvPrelu {
             };
         }
         let row = |(y, out): (usize, &mut [f32])| {
-            for (xo, acc) in out.chunks_exact_mut(co).enumerate() {
-                acc.copy_from_slice(&self.bias);
-                for ky in 0..k {
-                    let start = ((y + ky) * x.w + xo) * ci;
-                    let input = &x.data[start..start + k * ci];
-                    let weights = &self.weight[ky * k * ci * co..(ky + 1) * k * ci * co];
-                    for (&v, w) in input.iter().zip(weights.chunks_exact(co)) {
-                        for (a, &wv) in acc.iter_mut().zip(w) {
-                            *a += v * wv;
-                        }
-                    }
-                }
-                if let Some(slope) = &self.prelu {
-                    for (a, &s) in acc.iter_mut().zip(slope) {
-                        if *a < 0.0 {
-                            *a *= s;
-                        }
-                    }
-                }
-            }
+            pulp::Arch::new().dispatch(RowJob {
+                src: Rows {
+                    conv: self,
+                    input: x,
+                    y,
+                },
+                out,
+            });
         };
         if parallel {
             data.par_chunks_mut(ow * co).enumerate().for_each(row);
@@ -136,6 +133,139 @@ impl ConvPrelu {
             w: ow,
             c: co,
             data,
+        }
+    }
+}
+
+/// One output row of a [`ConvPrelu`], run by [`pulp::Arch::dispatch`] so that the tile loops
+/// are compiled for the machine's instruction set (everything below is `#[inline(always)]`).
+struct RowJob<'a> {
+    src: Rows<'a>,
+    /// `[ow][co]`.
+    out: &'a mut [f32],
+}
+
+/// What a row's tiles read: the layer, its input and the output row index.
+#[derive(Clone, Copy)]
+struct Rows<'a> {
+    conv: &'a ConvPrelu,
+    input: &'a Map,
+    y: usize,
+}
+
+impl pulp::WithSimd for RowJob<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, simd: S) {
+        match CHUNK / S::F32_LANES {
+            1 => row::<S, 1>(simd, self.src, self.out),
+            2 => row::<S, 2>(simd, self.src, self.out),
+            4 => row::<S, 4>(simd, self.src, self.out),
+            _ => row_scalar(self.src, self.out),
+        }
+    }
+}
+
+impl<'a> Rows<'a> {
+    /// Kernel row `ky` under output pixel `x`: `k * ci` input values.
+    #[inline(always)]
+    fn taps(self, ky: usize, x: usize) -> &'a [f32] {
+        let (c, input) = (self.conv, self.input);
+        let start = ((self.y + ky) * input.w + x) * c.ci;
+        &input.data[start..start + c.k * c.ci]
+    }
+
+    /// Packed weights of chunk `j`, kernel row `ky`: `[k * ci][CHUNK]`.
+    #[inline(always)]
+    fn weights(self, j: usize, ky: usize) -> &'a [f32] {
+        let c = self.conv;
+        let per_row = c.k * c.ci * CHUNK;
+        &c.packed[(j * c.k + ky) * per_row..][..per_row]
+    }
+
+    /// Bias, then PReLU, then the valid channels of a finished tile into the output row.
+    #[inline(always)]
+    fn store(self, j: usize, x0: usize, acc: &[[f32; CHUNK]], out: &mut [f32]) {
+        let c = self.conv;
+        let lo = j * CHUNK;
+        let n = CHUNK.min(c.co - lo);
+        for (p, a) in acc.iter().enumerate() {
+            let dst = &mut out[(x0 + p) * c.co + lo..][..n];
+            for (i, d) in dst.iter_mut().enumerate() {
+                let mut v = a[i] + c.bias[lo + i];
+                if let Some(slope) = &c.prelu
+                    && v < 0.0
+                {
+                    v *= slope[lo + i];
+                }
+                *d = v;
+            }
+        }
+    }
+}
+
+/// A tile of `P` pixels from `x0`, chunk `j`, in `NV` vectors of `S::F32_LANES` channels.
+#[inline(always)]
+fn tile<S: pulp::Simd, const NV: usize, const P: usize>(
+    simd: S,
+    src: Rows<'_>,
+    j: usize,
+    x0: usize,
+) -> [[f32; CHUNK]; P] {
+    let mut acc: [[S::f32s; NV]; P] = [[simd.splat_f32s(0.0); NV]; P];
+    for ky in 0..src.conv.k {
+        let xs: [&[f32]; P] = std::array::from_fn(|p| src.taps(ky, x0 + p));
+        for (t, wv) in src.weights(j, ky).chunks_exact(CHUNK).enumerate() {
+            let (wv, _) = S::as_simd_f32s(wv);
+            let wv: [S::f32s; NV] = std::array::from_fn(|v| wv[v]);
+            for (a, x) in acc.iter_mut().zip(&xs) {
+                let x = simd.splat_f32s(x[t]);
+                for (a, w) in a.iter_mut().zip(&wv) {
+                    *a = simd.mul_add_e_f32s(x, *w, *a);
+                }
+            }
+        }
+    }
+    let mut out = [[0.0f32; CHUNK]; P];
+    for (o, a) in out.iter_mut().zip(&acc) {
+        let (o, _) = S::as_mut_simd_f32s(o);
+        for (o, a) in o.iter_mut().zip(a) {
+            *o = *a;
+        }
+    }
+    out
+}
+
+#[inline(always)]
+fn row<S: pulp::Simd, const NV: usize>(simd: S, src: Rows<'_>, out: &mut [f32]) {
+    let ow = out.len() / src.conv.co;
+    let full = ow / TILE * TILE;
+    for j in 0..src.conv.co.div_ceil(CHUNK) {
+        for x0 in (0..full).step_by(TILE) {
+            src.store(j, x0, &tile::<S, NV, TILE>(simd, src, j, x0), out);
+        }
+        for x0 in full..ow {
+            src.store(j, x0, &tile::<S, NV, 1>(simd, src, j, x0), out);
+        }
+    }
+}
+
+/// The same without SIMD vectors (instruction sets whose width does not divide [`CHUNK`]).
+fn row_scalar(src: Rows<'_>, out: &mut [f32]) {
+    let ow = out.len() / src.conv.co;
+    for j in 0..src.conv.co.div_ceil(CHUNK) {
+        for x0 in 0..ow {
+            let mut acc = [0.0f32; CHUNK];
+            for ky in 0..src.conv.k {
+                let xs = src.taps(ky, x0);
+                for (&x, w) in xs.iter().zip(src.weights(j, ky).chunks_exact(CHUNK)) {
+                    for (a, &w) in acc.iter_mut().zip(w) {
+                        *a = x.mul_add(w, *a);
+                    }
+                }
+            }
+            src.store(j, x0, &[acc], out);
         }
     }
 }
