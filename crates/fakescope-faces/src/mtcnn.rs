@@ -28,7 +28,7 @@ use crate::error::Error;
 use crate::image::RgbImage;
 use crate::nets::{Onet, Pnet, Rnet};
 use crate::nms::{Corners, nms_min, nms_union};
-use crate::resample::area_normalised;
+use crate::resample::Integral;
 
 /// One detected face.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -226,9 +226,13 @@ impl Mtcnn {
         {
             return Err(e);
         }
-        let boxes = self.stage1(image, &scales);
-        let boxes = self.stage2(image, boxes);
-        let mut faces = self.stage3(image, boxes);
+        if scales.is_empty() {
+            return Ok(Vec::new());
+        }
+        let integral = Integral::new(image);
+        let boxes = self.stage1(&integral, (w, h), &scales);
+        let boxes = self.stage2(&integral, (w, h), boxes);
+        let mut faces = self.stage3(&integral, (w, h), boxes);
         // `select_largest`: NumPy's argsort of the areas, reversed.
         let area = |f: &Face| f.width() * f.height();
         let mut order: Vec<usize> = (0..faces.len()).collect();
@@ -239,8 +243,7 @@ impl Mtcnn {
     }
 
     /// P-Net over the pyramid: squared proposals.
-    fn stage1(&self, image: &RgbImage<'_>, scales: &[f64]) -> Vec<Corners> {
-        let (w, h) = (image.width(), image.height());
+    fn stage1(&self, image: &Integral, (w, h): (usize, usize), scales: &[f64]) -> Vec<Corners> {
         let threshold = self.options.thresholds[0];
         let per_scale: Vec<Vec<Candidate>> = scales
             .par_iter()
@@ -249,7 +252,7 @@ impl Mtcnn {
                     (h as f64 * scale + 1.0) as usize,
                     (w as f64 * scale + 1.0) as usize,
                 );
-                let level = area_normalised(image, (0, 0, w, h), (lw, lh), true);
+                let level = image.area_normalised((0, 0, w, h), (lw, lh), true);
                 let out = self.pnet.forward(&level, true);
                 let s = scale as f32;
                 let mut found = Vec::new();
@@ -303,14 +306,18 @@ impl Mtcnn {
     }
 
     /// R-Net on 24x24 crops: refined, squared boxes.
-    fn stage2(&self, image: &RgbImage<'_>, boxes: Vec<Corners>) -> Vec<Corners> {
-        let (w, h) = (image.width(), image.height());
+    fn stage2(
+        &self,
+        image: &Integral,
+        (w, h): (usize, usize),
+        boxes: Vec<Corners>,
+    ) -> Vec<Corners> {
         let threshold = self.options.thresholds[1];
         let kept: Vec<Candidate> = boxes
             .par_iter()
             .filter_map(|&b| {
                 let region = clip(b, w, h)?;
-                let crop = area_normalised(image, region, (24, 24), false);
+                let crop = image.area_normalised(region, (24, 24), false);
                 let (score, reg) = self.rnet.forward(&crop);
                 (score > threshold).then_some(Candidate {
                     corners: b,
@@ -327,14 +334,13 @@ impl Mtcnn {
     }
 
     /// O-Net on 48x48 crops: final boxes, probabilities and landmarks.
-    fn stage3(&self, image: &RgbImage<'_>, boxes: Vec<Corners>) -> Vec<Face> {
-        let (w, h) = (image.width(), image.height());
+    fn stage3(&self, image: &Integral, (w, h): (usize, usize), boxes: Vec<Corners>) -> Vec<Face> {
         let threshold = self.options.thresholds[2];
         let faces: Vec<Face> = boxes
             .par_iter()
             .filter_map(|&b| {
                 let region = clip(b, w, h)?;
-                let crop = area_normalised(image, region, (48, 48), false);
+                let crop = image.area_normalised(region, (48, 48), false);
                 let out = self.onet.forward(&crop);
                 if out.prob <= threshold {
                     return None;
