@@ -13,6 +13,19 @@
 //! - Input is an [`RgbImage`]: a borrowed RGB8 buffer. Grey or RGBA images are the caller's to
 //!   convert.
 //!
+//! # Engine
+//! The three nets have 6.6 k, 100 k and 390 k parameters; they run on the CPU in plain safe
+//! Rust (SIMD register-tile convolutions chosen at run time, rayon threads), not through burn,
+//! so there is no device argument. Pyramid levels run in parallel, and so do the R-Net and
+//! O-Net crops. A 1920x1080 frame costs about 0.28 s of CPU time (release build), against
+//! about 3 s for facenet-pytorch with two torch threads on the same machine.
+//!
+//! # Limits and bad input
+//! [`MtcnnOptions::max_pixels`] refuses a huge image (or a huge first pyramid level, for a
+//! small `min_face`) before anything is allocated; an image whose shorter side is under
+//! `min_face` (20 px by default) gives no faces (not an error); crops are limited to
+//! [`align::MAX_CROP_SIZE`].
+//!
 //! # Example
 //! ```no_run
 //! use fakescope_faces::{Mtcnn, RgbImage};

@@ -204,9 +204,9 @@ impl Mtcnn {
         &self.options
     }
 
-    /// All faces in `image`, largest box first. An image whose shorter side is below 12 px
-    /// (scaled by `12 / min_face`) has no faces; one above [`MtcnnOptions::max_pixels`] is an
-    /// error.
+    /// All faces in `image`, largest box first. An image whose shorter side is below
+    /// `min_face` (the pyramid's first level would be under 12 px) has no faces; one above
+    /// [`MtcnnOptions::max_pixels`] is an error.
     pub fn detect(&self, image: &RgbImage<'_>) -> Result<Vec<Face>, Error> {
         let (w, h) = (image.width(), image.height());
         let o = &self.options;

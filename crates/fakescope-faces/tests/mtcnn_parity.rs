@@ -119,6 +119,17 @@ fn tiny_huge_and_malformed_images() {
         let faces = detector.detect(&RgbImage::new(w, h, &px).unwrap()).unwrap();
         assert!(faces.is_empty(), "{w}x{h}");
     }
+    // Noise of awkward sizes runs through all stages without panicking.
+    let mut state = 12345u32;
+    for (w, h) in [(20, 20), (13, 40), (21, 21), (64, 20), (100, 37), (257, 31)] {
+        let px: Vec<u8> = (0..w * h * 3)
+            .map(|_| {
+                state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                (state >> 24) as u8
+            })
+            .collect();
+        detector.detect(&RgbImage::new(w, h, &px).unwrap()).unwrap();
+    }
     let small = detector
         .clone()
         .with_options(fakescope_faces::MtcnnOptions {
@@ -139,4 +150,27 @@ fn tiny_huge_and_malformed_images() {
         ..Default::default()
     };
     assert!(detector.clone().with_options(bad).is_err());
+}
+
+/// Weight errors name the file, and for a wrong file the key and both shapes.
+#[test]
+fn weight_errors_name_the_file_and_key() {
+    let missing = Path::new("/nonexistent/mtcnn");
+    let err = Mtcnn::load(missing).unwrap_err().to_string();
+    assert!(err.contains("/nonexistent/mtcnn/pnet.pt"), "{err}");
+    let weights = models_dir().join("mtcnn");
+    if !weights.exists() {
+        eprintln!("skipped: {} not found", weights.display());
+        return;
+    }
+    // R-Net's weights where P-Net's belong: conv1 has 28 filters, not 10.
+    let rnet = weights.join("rnet.pt");
+    let err = Mtcnn::load_files(&rnet, &rnet, &weights.join("onet.pt"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("rnet.pt") && err.contains("conv1.weight"),
+        "{err}"
+    );
+    assert!(err.contains("28") && err.contains("10"), "{err}");
 }
