@@ -11,8 +11,11 @@
 //! 2. **Similarity.** The least-squares similarity (rotation, uniform scale, translation; no
 //!    reflection) from the five landmarks to the template — skimage's `SimilarityTransform`
 //!    (Umeyama's method), here in closed form and `f64` ([`Similarity::estimate`]; skimage
-//!    works in `f32` on these `f32` arrays, so its matrix differs by ~1e-6, which can move a
-//!    rare sample across OpenCV's 1/32 px step: 1 byte of 12 288 in the reference test).
+//!    works in `f32` on these `f32` arrays, so its matrix differs by ~1e-7 relative, which
+//!    moves a rare sample across OpenCV's 1/32 px step. Measured against DeepfakeBench's exact
+//!    pipeline (skimage 0.26 + OpenCV 4.6): 1 byte of 12 288 in the unit test's synthetic
+//!    frame; on the 8 faces of the MTCNN parity group photo at 256 px, 529 of 1.57 M bytes,
+//!    by at most 2 levels; with skimage's own matrix the warp is byte-identical).
 //! 3. **Warp.** OpenCV `warpAffine` with its defaults (bilinear, black border) to
 //!    `size` x `size` ([`warp_affine`]), reproducing OpenCV's fixed-point arithmetic as in the
 //!    version DeepfakeBench pins (4.6).
