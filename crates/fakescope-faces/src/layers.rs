@@ -420,6 +420,77 @@ pub(crate) fn softmax2_1(a0: f32, a1: f32) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use fakescope_weights::{DType, StoredTensor};
+
+    fn stored(shape: &[usize], data: Vec<f32>) -> StoredTensor {
+        StoredTensor {
+            shape: shape.to_vec(),
+            dtype: DType::F32,
+            data,
+        }
+    }
+
+    /// Deterministic values in [-1, 1).
+    fn values(n: usize, seed: u32) -> Vec<f32> {
+        let mut state = seed;
+        (0..n)
+            .map(|_| {
+                state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                (state >> 8) as f32 / (1u32 << 23) as f32 - 1.0
+            })
+            .collect()
+    }
+
+    /// The tiled SIMD convolution (channels padded to 16, tiles of 6 pixels plus a tail)
+    /// against the textbook loop on PyTorch's `[co][ci][ky][kx]` weights.
+    #[test]
+    fn tiled_convolution_matches_the_direct_sum() {
+        let (ci, co, k, h, w) = (3, 10, 3, 9, 17);
+        let weight = values(co * ci * k * k, 1);
+        let bias = values(co, 2);
+        let slope = values(co, 3);
+        let mut dict = StateDict {
+            source: "test".into(),
+            tensors: Default::default(),
+        };
+        dict.tensors
+            .insert("c.weight".into(), stored(&[co, ci, k, k], weight.clone()));
+        dict.tensors
+            .insert("c.bias".into(), stored(&[co], bias.clone()));
+        dict.tensors
+            .insert("p.weight".into(), stored(&[co], slope.clone()));
+        let conv = ConvPrelu::load(&dict, "c", Some("p"), ci, co, k).unwrap();
+        let x = Map {
+            h,
+            w,
+            c: ci,
+            data: values(h * w * ci, 4),
+        };
+        for parallel in [false, true] {
+            let y = conv.forward(&x, parallel);
+            assert_eq!((y.h, y.w, y.c), (h - 2, w - 2, co));
+            for oy in 0..y.h {
+                for ox in 0..y.w {
+                    for o in 0..co {
+                        let mut v = bias[o];
+                        for i in 0..ci {
+                            for ky in 0..k {
+                                for kx in 0..k {
+                                    v += weight[((o * ci + i) * k + ky) * k + kx]
+                                        * x.data[((oy + ky) * w + ox + kx) * ci + i];
+                                }
+                            }
+                        }
+                        if v < 0.0 {
+                            v *= slope[o];
+                        }
+                        let got = y.data[(oy * y.w + ox) * co + o];
+                        assert!((got - v).abs() < 1e-5, "({oy}, {ox}, {o}): {got} vs {v}");
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn ceil_mode_pooling_lengths_match_pytorch() {
