@@ -166,6 +166,27 @@ mod tests {
     }
 
     #[test]
+    fn hostile_coordinates_do_not_panic() {
+        let px = vec![7u8; 8 * 8 * 3];
+        let img = RgbImage::new(8, 8, &px).unwrap();
+        for v in [f32::NAN, f32::INFINITY, 1e30, -1e30, 3e9] {
+            let mut f = face([0.0, 0.0, v, v]);
+            f.landmarks = [[v, 1.0], [2.0, v], [3.0, 3.0], [v, v], [0.0, 5.0]];
+            for method in [
+                CropMethod::DEEPFAKEBENCH,
+                CropMethod::Box {
+                    size: 16,
+                    margin: 1.3,
+                },
+            ] {
+                if let Some(crop) = crop_face(&img, &f, method).unwrap() {
+                    assert_eq!(crop.pixels.len(), crop.size * crop.size * 3);
+                }
+            }
+        }
+    }
+
+    #[test]
     fn degenerate_faces_and_bad_sizes() {
         let px = vec![0u8; 4 * 4 * 3];
         let img = RgbImage::new(4, 4, &px).unwrap();
