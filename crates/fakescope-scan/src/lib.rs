@@ -17,6 +17,7 @@
 #![deny(missing_docs)]
 
 pub mod aggregate;
+pub mod faces;
 mod pipeline;
 pub mod report;
 pub mod verdict;
@@ -24,6 +25,7 @@ pub mod walk;
 pub mod windows;
 
 pub use aggregate::{Pool, Segment, WindowScore};
+pub use faces::{FaceFinder, FaceMode, FaceReport, FaceScore, FaceStage, FoundFace};
 pub use pipeline::{ScanOptions, Scanner, SetupError, WindowPolicy};
 pub use report::{DetectorReport, FileReport, MediaKind};
 pub use verdict::{Thresholds, Verdict};

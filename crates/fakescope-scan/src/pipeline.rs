@@ -1,11 +1,13 @@
 //! The scan of one file: sniff, decode, window, score with every detector, pool, decide.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use fakescope_media::{AudioLimits, Limits, Media, MediaError, MediaKind as Sniffed};
+use fakescope_media::{AudioLimits, ImageLimits, Limits, Media, MediaError, MediaKind as Sniffed};
 use fakescope_models::{AudioDetector, InputSpec};
+use rayon::prelude::*;
 
 use crate::aggregate::{Pool, WindowScore, segments};
+use crate::faces::FaceStage;
 use crate::report::{DetectorReport, FileReport, MediaKind};
 use crate::verdict::Thresholds;
 use crate::windows::windows;
@@ -34,10 +36,14 @@ pub struct ScanOptions {
     pub combine: Pool,
     /// Verdict thresholds; the `fake` threshold also delimits segments.
     pub thresholds: Thresholds,
-    /// Windows per model call.
+    /// Windows (or face crops) per model call.
     pub batch_size: usize,
     /// Limits on the audio accepted (duration, bytes).
     pub audio_limits: AudioLimits,
+    /// How the faces of an image pool into its score (default: the most suspicious face).
+    pub face_pool: Pool,
+    /// Limits on the images accepted (pixels, bytes).
+    pub image_limits: ImageLimits,
 }
 
 impl Default for ScanOptions {
@@ -50,6 +56,8 @@ impl Default for ScanOptions {
             thresholds: Thresholds::default(),
             batch_size: 8,
             audio_limits: AudioLimits::default(),
+            face_pool: Pool::Max,
+            image_limits: ImageLimits::default(),
         }
     }
 }
@@ -73,9 +81,13 @@ pub enum SetupError {
     },
 }
 
+/// A decoded image and the path its report names.
+type Labelled = (String, fakescope_media::RgbImage);
+
 /// Scans files with a fixed set of detectors and options.
 pub struct Scanner {
     detectors: Vec<Box<dyn AudioDetector>>,
+    faces: Option<FaceStage>,
     options: ScanOptions,
     sample_rate: u32,
     window: usize,
@@ -83,23 +95,33 @@ pub struct Scanner {
 }
 
 impl Scanner {
-    /// Checks the options and that every detector takes the same windows.
+    /// Checks the options and that every audio detector takes the same windows. `detectors`
+    /// are the audio detectors (possibly none); `faces` the face stage, if faces are scanned.
     pub fn new(
         detectors: Vec<Box<dyn AudioDetector>>,
+        faces: Option<FaceStage>,
         options: ScanOptions,
     ) -> Result<Self, SetupError> {
-        let first = detectors.first().ok_or(SetupError::NoDetector)?;
-        let InputSpec::AudioWindow {
-            sample_rate,
-            samples,
-        } = first.info().input.clone()
-        else {
-            return Err(SetupError::Option(format!(
-                "{} does not take audio windows",
-                first.info().name
-            )));
+        if detectors.is_empty() && faces.is_none() {
+            return Err(SetupError::NoDetector);
+        }
+        let (sample_rate, samples) = match detectors.first().map(|d| d.info()) {
+            None => (fakescope_media::TARGET_SAMPLE_RATE, 1),
+            Some(info) => match info.input {
+                InputSpec::AudioWindow {
+                    sample_rate,
+                    samples,
+                } => (sample_rate, samples),
+                _ => {
+                    return Err(SetupError::Option(format!(
+                        "{} does not take audio windows",
+                        info.name
+                    )));
+                }
+            },
         };
-        for d in &detectors[1..] {
+        for d in detectors.iter().skip(1) {
+            let first = &detectors[0];
             if d.info().input != first.info().input {
                 return Err(SetupError::MixedInputs {
                     first: first.info().name.to_owned(),
@@ -120,6 +142,7 @@ impl Scanner {
         let hop = ((options.hop_s * f64::from(sample_rate)).round() as usize).max(1);
         Ok(Scanner {
             detectors,
+            faces,
             options,
             sample_rate,
             window: samples,
@@ -132,9 +155,72 @@ impl Scanner {
         &self.options
     }
 
-    /// Names of the detectors, in order.
+    /// Names of the detectors, in order: audio, then face detectors.
     pub fn detector_names(&self) -> Vec<&'static str> {
-        self.detectors.iter().map(|d| d.info().name).collect()
+        let mut names: Vec<&'static str> = self.detectors.iter().map(|d| d.info().name).collect();
+        if let Some(f) = &self.faces {
+            names.extend(f.detector_names());
+        }
+        names
+    }
+
+    /// Scans several files, in order. Images are decoded in parallel and their faces scored in
+    /// shared batches, which is much faster than one by one; other files are scanned as
+    /// [`Scanner::scan_file`] does.
+    pub fn scan_files(&self, paths: &[PathBuf]) -> Vec<FileReport> {
+        let Some(faces) = &self.faces else {
+            return paths.iter().map(|p| self.scan_file(p)).collect();
+        };
+        let is_image: Vec<bool> = paths
+            .iter()
+            .map(|p| matches!(fakescope_media::sniff_file(p), Ok(Sniffed::Image(_))))
+            .collect();
+        let images: Vec<(usize, Result<Labelled, String>)> = paths
+            .par_iter()
+            .enumerate()
+            .filter(|(i, _)| is_image[*i])
+            .map(|(i, p)| (i, self.decode_image(p)))
+            .collect();
+        let mut reports: Vec<Option<FileReport>> = (0..paths.len()).map(|_| None).collect();
+        let mut decoded = Vec::new();
+        let mut slots = Vec::new();
+        for (i, r) in images {
+            match r {
+                Ok(img) => {
+                    slots.push(i);
+                    decoded.push(img);
+                }
+                Err(e) => {
+                    reports[i] = Some(FileReport::failed(
+                        paths[i].display().to_string(),
+                        MediaKind::Image,
+                        e,
+                    ))
+                }
+            }
+        }
+        let scored = faces.scan_images(
+            decoded,
+            self.options.combine,
+            self.options.face_pool,
+            self.options.thresholds,
+            self.options.batch_size,
+        );
+        for (i, r) in slots.into_iter().zip(scored) {
+            reports[i] = Some(r);
+        }
+        reports
+            .into_iter()
+            .zip(paths)
+            .map(|(r, p)| r.unwrap_or_else(|| self.scan_file(p)))
+            .collect()
+    }
+
+    /// Decodes an image for the face stage, or says why it cannot be.
+    fn decode_image(&self, path: &Path) -> Result<Labelled, String> {
+        fakescope_media::decode_image(path, &self.options.image_limits)
+            .map(|img| (path.display().to_string(), img))
+            .map_err(|e| e.to_string())
     }
 
     /// Scans one file. Never fails: problems end up in [`FileReport::error`].
@@ -142,14 +228,36 @@ impl Scanner {
         let label = path.display().to_string();
         let limits = Limits {
             audio: self.options.audio_limits,
-            ..Limits::default()
+            image: self.options.image_limits,
         };
         match fakescope_media::open(path, &limits) {
-            Ok(Media::Audio(clip)) => self.scan_samples(label, MediaKind::Audio, &clip.samples),
-            Ok(Media::Image(_)) => FileReport::not_applicable(
+            Ok(Media::Audio(_)) if self.detectors.is_empty() => FileReport::not_applicable(
                 label,
-                MediaKind::Image,
-                "no image detector is selected; the audio detectors do not apply to images".into(),
+                MediaKind::Audio,
+                "no audio detector is selected; the face detectors do not apply to audio".into(),
+            ),
+            Ok(Media::Audio(clip)) => self.scan_samples(label, MediaKind::Audio, &clip.samples),
+            Ok(Media::Image(image)) => match &self.faces {
+                Some(faces) => faces
+                    .scan_images(
+                        vec![(label, image)],
+                        self.options.combine,
+                        self.options.face_pool,
+                        self.options.thresholds,
+                        self.options.batch_size,
+                    )
+                    .remove(0),
+                None => FileReport::not_applicable(
+                    label,
+                    MediaKind::Image,
+                    "no face detector is selected; the audio detectors do not apply to images"
+                        .into(),
+                ),
+            },
+            Ok(Media::Video(_)) if self.detectors.is_empty() => FileReport::not_applicable(
+                label,
+                MediaKind::Video,
+                "video frames are not scanned yet, and no audio detector is selected".into(),
             ),
             Ok(Media::Video(_)) => {
                 match fakescope_media::decode_audio(path, &self.options.audio_limits) {
@@ -266,6 +374,7 @@ impl Scanner {
             calibrated: false,
             detectors: reports,
             segments: segments(&combined_windows, thresholds.fake),
+            faces: Vec::new(),
             note: None,
             error: None,
         }

@@ -13,6 +13,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::aggregate::{Segment, WindowScore};
+use crate::faces::FaceReport;
 use crate::verdict::Verdict;
 
 /// What a file turned out to be, by content.
@@ -75,6 +76,9 @@ pub struct FileReport {
     pub detectors: Vec<DetectorReport>,
     /// Runs of windows whose combined fake probability reaches the fake threshold.
     pub segments: Vec<Segment>,
+    /// Each face of an image and its scores (absent for audio).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faces: Vec<FaceReport>,
     /// Why the verdict is `n/a` when the file was read but no detector applies.
     pub note: Option<String>,
     /// Why the file could not be scanned; `null` on success.
@@ -93,6 +97,7 @@ impl FileReport {
             calibrated: false,
             detectors: Vec::new(),
             segments: Vec::new(),
+            faces: Vec::new(),
             note: None,
             error: Some(error),
         }
@@ -105,5 +110,10 @@ impl FileReport {
             error: None,
             ..FileReport::failed(path, media, String::new())
         }
+    }
+
+    /// The same report without its note.
+    pub fn without_note(self) -> Self {
+        FileReport { note: None, ..self }
     }
 }

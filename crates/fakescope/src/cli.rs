@@ -349,9 +349,37 @@ pub struct ScanArgs {
     #[arg(long, default_value_t = 1800.0, value_name = "SECONDS")]
     pub max_duration: f64,
 
-    /// Windows per model call.
+    /// Windows (or face crops) per model call.
     #[arg(long, default_value_t = 8, value_name = "N")]
     pub batch_size: usize,
+
+    /// How the faces of an image pool into its score: the most suspicious face (max, default)
+    /// or the mean over faces.
+    #[arg(long, value_enum, default_value_t = PoolArg::Max)]
+    pub face_aggregate: PoolArg,
+
+    /// Treat every image as an already cropped face (benchmark frame folders): no face
+    /// detection; each image is resized to the detector's input (256x256, Pillow bicubic).
+    #[arg(long)]
+    pub crops: bool,
+
+    /// How faces are cut out for the detectors: aligned on the five landmarks as DeepfakeBench
+    /// does (default), or a square 1.3 times the face box.
+    #[arg(long, value_enum, default_value_t = CropArg::Aligned)]
+    pub crop: CropArg,
+
+    /// Largest image accepted, in pixels (width x height); checked before decoding.
+    #[arg(long, default_value_t = 100_000_000, value_name = "PIXELS")]
+    pub max_pixels: u64,
+}
+
+/// `--crop`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum CropArg {
+    /// DeepfakeBench's alignment (ArcFace template, margin 1.3, bilinear warp).
+    Aligned,
+    /// A square 1.3 times the face box, no rotation.
+    Box,
 }
 
 /// `fakescope models ...`.

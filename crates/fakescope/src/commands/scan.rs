@@ -4,7 +4,7 @@ use std::io::Write;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use fakescope_media::AudioLimits;
+use fakescope_media::{AudioLimits, ImageLimits};
 use fakescope_scan::walk::{Entry, walk};
 use fakescope_scan::{FileReport, MediaKind, ScanOptions, Scanner, Thresholds, WindowPolicy};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -41,8 +41,13 @@ pub fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<bool> {
             max_duration_s: args.max_duration,
             ..AudioLimits::default()
         },
+        face_pool: args.face_aggregate.into(),
+        image_limits: ImageLimits {
+            max_pixels: args.max_pixels,
+            ..ImageLimits::default()
+        },
     };
-    let scanner = Scanner::new(detectors, options).context("cannot set up the scan")?;
+    let scanner = Scanner::new(detectors, None, options).context("cannot set up the scan")?;
 
     let entries = walk(&args.paths);
     let progress = if global.quiet || entries.len() < 2 {
@@ -66,18 +71,10 @@ pub fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<bool> {
         print::table_header(&mut out, &scanner.detector_names())?;
     }
     let (mut failed, mut scanned) = (0usize, 0usize);
-    for entry in entries {
-        let report = match &entry {
-            Entry::File(path) => {
-                progress.set_message(path.display().to_string());
-                scanner.scan_file(path)
-            }
-            Entry::Unreadable(path, why) => FileReport::failed(
-                path.display().to_string(),
-                MediaKind::Unknown,
-                format!("{}: {why}", path.display()),
-            ),
-        };
+    // Files go to the scanner in small groups: images of a group are decoded in parallel and
+    // their faces scored in shared batches; reports still come out in order.
+    let mut pending: Vec<std::path::PathBuf> = Vec::new();
+    let mut emit = |report: FileReport| -> Result<()> {
         if report.error.is_some() {
             failed += 1;
         } else {
@@ -92,10 +89,56 @@ pub fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<bool> {
             out.flush()
         })?;
         progress.inc(1);
+        Ok(())
+    };
+    let group = (args.batch_size * 4).max(16);
+    for entry in entries {
+        match entry {
+            Entry::File(path) => {
+                pending.push(path);
+                if pending.len() < group {
+                    continue;
+                }
+            }
+            Entry::Unreadable(path, why) => {
+                for r in scan_group(&scanner, &progress, &mut pending) {
+                    emit(r)?;
+                }
+                emit(FileReport::failed(
+                    path.display().to_string(),
+                    MediaKind::Unknown,
+                    format!("{}: {why}", path.display()),
+                ))?;
+                continue;
+            }
+        }
+        for r in scan_group(&scanner, &progress, &mut pending) {
+            emit(r)?;
+        }
+    }
+    for r in scan_group(&scanner, &progress, &mut pending) {
+        emit(r)?;
     }
     progress.finish_and_clear();
     if !global.quiet {
         eprintln!("{scanned} file(s) scanned, {failed} failed");
     }
     Ok(failed == 0)
+}
+
+/// Scans the pending files (emptying the list) and returns their reports in order.
+fn scan_group(
+    scanner: &Scanner,
+    progress: &ProgressBar,
+    pending: &mut Vec<std::path::PathBuf>,
+) -> Vec<FileReport> {
+    if pending.is_empty() {
+        return Vec::new();
+    }
+    if let Some(first) = pending.first() {
+        progress.set_message(first.display().to_string());
+    }
+    let reports = scanner.scan_files(pending);
+    pending.clear();
+    reports
 }

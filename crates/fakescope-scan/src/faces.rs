@@ -1,0 +1,458 @@
+//! Scoring faces in still images: find each face (or take the whole image as one crop), cut it
+//! to the detectors' size, score every crop of a batch of images together, pool per file.
+//!
+//! ```text
+//! images ─► (parallel) decode ─► faces: FaceFinder::find  | --crops: the whole image
+//!        ─► crops: FaceFinder::crop (aligned)             | resize, Pillow bicubic
+//!        ─► every face detector, batched across images ─► fake probability per face
+//!        ─► per face: combine detectors ─► per file: pool faces (max by default) ─► verdict
+//! ```
+
+use fakescope_media::RgbImage;
+use fakescope_media::resize::{Filter, resize_rgb};
+use fakescope_models::{FaceDetector, InputSpec};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::aggregate::Pool;
+use crate::report::{DetectorReport, FileReport, MediaKind};
+use crate::verdict::Thresholds;
+
+/// A face found in an image.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FoundFace {
+    /// Box `[x1, y1, x2, y2]` in pixels of the image.
+    pub bbox: [f32; 4],
+    /// Five landmarks (left eye, right eye, nose, left and right mouth corners), `[x, y]`.
+    pub landmarks: Option<[[f32; 2]; 5]>,
+    /// The face detector's confidence that this is a face.
+    pub probability: f32,
+}
+
+/// Finds faces and cuts them out for the face-forgery detectors (MTCNN plus alignment).
+pub trait FaceFinder: Send + Sync {
+    /// Faces in `image`, most confident first; an empty list when there is none.
+    fn find(&self, image: &RgbImage) -> Result<Vec<FoundFace>, String>;
+    /// The `size` x `size` crop of `face` the detectors score; `None` when the face cannot be
+    /// cut out (an empty box): it is then left out.
+    fn crop(&self, image: &RgbImage, face: &FoundFace, size: u32) -> Option<RgbImage>;
+}
+
+/// Where the faces of an image come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FaceMode {
+    /// Find faces with the [`FaceFinder`] and crop each one.
+    #[default]
+    Detect,
+    /// Every image already is a face crop (benchmark frame folders): resize it to the detectors'
+    /// size with Pillow's bicubic filter, as MesoNet's evaluation does.
+    Crops,
+}
+
+/// One face-forgery detector's score for one face.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FaceScore {
+    /// Registry name of the detector (e.g. `mesoinception4-df`).
+    pub name: String,
+    /// Its fake probability for this face.
+    pub fake_probability: f64,
+}
+
+/// One face of an image and its scores.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FaceReport {
+    /// Box `[x1, y1, x2, y2]` in pixels; `null` with `--crops` (the whole image is the face).
+    pub bbox: Option<[f32; 4]>,
+    /// Five landmarks `[x, y]` (eyes, nose, mouth corners), when the face finder gives them.
+    pub landmarks: Option<[[f32; 2]; 5]>,
+    /// The face finder's confidence that this is a face.
+    pub face_probability: Option<f32>,
+    /// Fake probability of the face, the detectors combined (`--combine`).
+    pub fake_probability: f64,
+    /// Each detector's fake probability for this face.
+    pub detectors: Vec<FaceScore>,
+}
+
+/// A face (`None` with `--crops`) and its crop as floats in [0, 1], channels last.
+type Crop = (Option<FoundFace>, Vec<f32>);
+
+/// The face-forgery detectors, how faces are found, and how scores pool.
+pub struct FaceStage {
+    detectors: Vec<Box<dyn FaceDetector>>,
+    finder: Option<Box<dyn FaceFinder>>,
+    mode: FaceMode,
+    size: u32,
+}
+
+impl FaceStage {
+    /// Checks that the detectors share one crop size and that a finder is given unless every
+    /// image is a crop.
+    pub fn new(
+        detectors: Vec<Box<dyn FaceDetector>>,
+        finder: Option<Box<dyn FaceFinder>>,
+        mode: FaceMode,
+    ) -> Result<Self, String> {
+        let first = detectors.first().ok_or("no face detector")?;
+        let InputSpec::FaceCrop { size } = first.info().input else {
+            return Err(format!("{} does not take face crops", first.info().name));
+        };
+        if let Some(d) = detectors
+            .iter()
+            .find(|d| d.info().input != first.info().input)
+        {
+            return Err(format!(
+                "face detectors {} and {} take different crops; scan them separately",
+                first.info().name,
+                d.info().name
+            ));
+        }
+        if mode == FaceMode::Detect && finder.is_none() {
+            return Err("finding faces needs the face finder (mtcnn), or --crops".into());
+        }
+        Ok(FaceStage {
+            detectors,
+            finder,
+            mode,
+            size: size as u32,
+        })
+    }
+
+    /// Names of the face detectors, in order.
+    pub fn detector_names(&self) -> Vec<&'static str> {
+        self.detectors.iter().map(|d| d.info().name).collect()
+    }
+
+    /// Side of the crops the detectors take.
+    pub fn crop_size(&self) -> u32 {
+        self.size
+    }
+
+    /// Faces of one image and their crops (in [0, 1], channels last).
+    fn faces_of(&self, image: &RgbImage) -> Result<Vec<Crop>, String> {
+        let to_floats = |crop: &RgbImage| -> Vec<f32> {
+            crop.as_raw()
+                .iter()
+                .map(|&v| f32::from(v) / 255.0)
+                .collect()
+        };
+        match (self.mode, &self.finder) {
+            (FaceMode::Crops, _) => {
+                let crop = resize_rgb(image, self.size, self.size, Filter::Bicubic);
+                Ok(vec![(None, to_floats(&crop))])
+            }
+            (FaceMode::Detect, Some(finder)) => Ok(finder
+                .find(image)?
+                .into_iter()
+                .filter_map(|face| {
+                    let crop = finder.crop(image, &face, self.size)?;
+                    Some((Some(face), to_floats(&crop)))
+                })
+                .collect()),
+            (FaceMode::Detect, None) => Err("no face finder".into()),
+        }
+    }
+
+    /// Scores the faces of several images together. `images` pairs each report's path with its
+    /// decoded image; the result has one report per image, in order.
+    pub fn scan_images(
+        &self,
+        images: Vec<(String, RgbImage)>,
+        combine: Pool,
+        face_pool: Pool,
+        thresholds: Thresholds,
+        batch_size: usize,
+    ) -> Vec<FileReport> {
+        let found: Vec<(String, Result<Vec<Crop>, String>)> = images
+            .into_par_iter()
+            .map(|(label, image)| {
+                let faces = self.faces_of(&image);
+                (label, faces)
+            })
+            .collect();
+
+        // Every crop of every image, in order, for batched scoring.
+        let crop_len = (self.size * self.size * 3) as usize;
+        let crops: Vec<&[f32]> = found
+            .iter()
+            .filter_map(|(_, r)| r.as_ref().ok())
+            .flatten()
+            .map(|(_, c)| c.as_slice())
+            .collect();
+        let mut per_detector: Vec<Result<Vec<f64>, String>> = Vec::new();
+        for detector in &self.detectors {
+            let mut probs = Vec::with_capacity(crops.len());
+            let mut failure = None;
+            for chunk in crops.chunks(batch_size.max(1)) {
+                let mut data = Vec::with_capacity(chunk.len() * crop_len);
+                for c in chunk {
+                    data.extend_from_slice(c);
+                }
+                match detector.fake_probability(&data, chunk.len()) {
+                    Ok(p) => probs.extend(p),
+                    Err(e) => {
+                        failure = Some(format!("{}: {e}", detector.info().name));
+                        break;
+                    }
+                }
+            }
+            per_detector.push(match failure {
+                Some(e) => Err(e),
+                None => Ok(probs),
+            });
+        }
+
+        let mut next = 0usize;
+        found
+            .into_iter()
+            .map(|(label, faces)| {
+                let faces = match faces {
+                    Ok(f) => f,
+                    Err(e) => return FileReport::failed(label, MediaKind::Image, e),
+                };
+                let range = next..next + faces.len();
+                next += faces.len();
+                if let Some(Err(e)) = per_detector.iter().find(|r| r.is_err()) {
+                    return FileReport::failed(label, MediaKind::Image, e.clone());
+                }
+                if faces.is_empty() {
+                    return FileReport::not_applicable(
+                        label,
+                        MediaKind::Image,
+                        "no face found; the face detectors do not apply".into(),
+                    );
+                }
+                let reports: Vec<FaceReport> = faces
+                    .iter()
+                    .zip(range.clone())
+                    .map(|((face, _), i)| {
+                        let detectors: Vec<FaceScore> = self
+                            .detectors
+                            .iter()
+                            .zip(&per_detector)
+                            .map(|(d, probs)| FaceScore {
+                                name: d.info().name.to_owned(),
+                                fake_probability: probs.as_ref().map_or(f64::NAN, |p| p[i]),
+                            })
+                            .collect();
+                        FaceReport {
+                            bbox: face.map(|f| f.bbox),
+                            landmarks: face.and_then(|f| f.landmarks),
+                            face_probability: face.map(|f| f.probability),
+                            fake_probability: combine
+                                .apply(detectors.iter().map(|d| d.fake_probability))
+                                .unwrap_or(f64::NAN),
+                            detectors,
+                        }
+                    })
+                    .collect();
+                let detectors: Vec<DetectorReport> = self
+                    .detectors
+                    .iter()
+                    .enumerate()
+                    .map(|(j, d)| {
+                        let p = face_pool
+                            .apply(reports.iter().map(|f| f.detectors[j].fake_probability))
+                            .unwrap_or(f64::NAN);
+                        DetectorReport {
+                            name: d.info().name.to_owned(),
+                            fake_probability: p,
+                            verdict: thresholds.verdict(Some(p)),
+                            windows: Vec::new(),
+                            segments: Vec::new(),
+                        }
+                    })
+                    .collect();
+                let p = face_pool.apply(reports.iter().map(|f| f.fake_probability));
+                FileReport {
+                    fake_probability: p,
+                    verdict: thresholds.verdict(p),
+                    detectors,
+                    faces: reports,
+                    ..FileReport::not_applicable(label, MediaKind::Image, String::new())
+                }
+                .without_note()
+            })
+            .collect()
+    }
+}
+
+/// MTCNN (facenet-pytorch's cascade) as the [`FaceFinder`], with a crop method
+/// (DeepfakeBench's alignment by default).
+pub struct MtcnnFinder {
+    mtcnn: fakescope_faces::Mtcnn,
+    method: CropKind,
+}
+
+/// How [`MtcnnFinder`] cuts faces out.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CropKind {
+    /// DeepfakeBench: the five landmarks onto the ArcFace template, margin 1.3, bilinear warp.
+    #[default]
+    Aligned,
+    /// A square 1.3 times the box, no rotation.
+    Box,
+}
+
+impl MtcnnFinder {
+    /// Wraps a loaded MTCNN.
+    pub fn new(mtcnn: fakescope_faces::Mtcnn, method: CropKind) -> Self {
+        MtcnnFinder { mtcnn, method }
+    }
+}
+
+impl FaceFinder for MtcnnFinder {
+    fn find(&self, image: &RgbImage) -> Result<Vec<FoundFace>, String> {
+        let view = fakescope_faces::RgbImage::new(
+            image.width() as usize,
+            image.height() as usize,
+            image.as_raw(),
+        )
+        .map_err(|e| e.to_string())?;
+        Ok(self
+            .mtcnn
+            .detect(&view)
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .map(|f| FoundFace {
+                bbox: f.bbox,
+                landmarks: Some(f.landmarks),
+                probability: f.probability,
+            })
+            .collect())
+    }
+
+    fn crop(&self, image: &RgbImage, face: &FoundFace, size: u32) -> Option<RgbImage> {
+        let view = fakescope_faces::RgbImage::new(
+            image.width() as usize,
+            image.height() as usize,
+            image.as_raw(),
+        )
+        .ok()?;
+        let size_px = size as usize;
+        let method = match (self.method, face.landmarks) {
+            (CropKind::Aligned, Some(_)) => fakescope_faces::CropMethod::Aligned {
+                size: size_px,
+                scale: 1.3,
+            },
+            _ => fakescope_faces::CropMethod::Box {
+                size: size_px,
+                margin: 1.3,
+            },
+        };
+        let face = fakescope_faces::Face {
+            bbox: face.bbox,
+            probability: face.probability,
+            landmarks: face.landmarks.unwrap_or_default(),
+        };
+        let crop = fakescope_faces::crop_face(&view, &face, method).ok()??;
+        RgbImage::from_raw(size, size, crop.pixels)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fakescope_models::{DetectorInfo, Error, Modality, ScoreConvention};
+
+    /// A stand-in detector for the plumbing: its "real" output is the crop's mean red value, so
+    /// each crop's score is known in advance.
+    struct MeanRed(DetectorInfo);
+
+    impl FaceDetector for MeanRed {
+        fn info(&self) -> &DetectorInfo {
+            &self.0
+        }
+        fn raw_outputs(&self, crops: &[f32], n: usize) -> Result<Vec<Vec<f32>>, Error> {
+            let len = crops.len() / n;
+            Ok(crops
+                .chunks(len)
+                .map(|c| {
+                    let red: f32 = c.iter().step_by(3).sum::<f32>() / (len / 3) as f32;
+                    vec![red]
+                })
+                .collect())
+        }
+    }
+
+    fn mean_red() -> Box<dyn FaceDetector> {
+        Box::new(MeanRed(DetectorInfo {
+            name: "mean-red",
+            modality: Modality::Face,
+            input: InputSpec::FaceCrop { size: 8 },
+            convention: ScoreConvention::SigmoidReal,
+        }))
+    }
+
+    /// Finds one face per 16 pixels of width, each the left part of the image.
+    struct Strips;
+
+    impl FaceFinder for Strips {
+        fn find(&self, image: &RgbImage) -> Result<Vec<FoundFace>, String> {
+            Ok((0..image.width() / 16)
+                .map(|i| FoundFace {
+                    bbox: [i as f32 * 16.0, 0.0, i as f32 * 16.0 + 16.0, 16.0],
+                    landmarks: None,
+                    probability: 0.99,
+                })
+                .collect())
+        }
+        fn crop(&self, image: &RgbImage, face: &FoundFace, size: u32) -> Option<RgbImage> {
+            let x = face.bbox[0] as u32;
+            let sub = image::imageops::crop_imm(image, x, 0, 16, 16).to_image();
+            Some(resize_rgb(&sub, size, size, Filter::Bilinear))
+        }
+    }
+
+    fn solid(w: u32, h: u32, red: u8) -> RgbImage {
+        RgbImage::from_pixel(w, h, image::Rgb([red, 0, 0]))
+    }
+
+    #[test]
+    fn crops_mode_scores_the_whole_image_and_converts_the_convention() {
+        let stage = FaceStage::new(vec![mean_red()], None, FaceMode::Crops).unwrap();
+        let reports = stage.scan_images(
+            vec![("a".into(), solid(5, 7, 255)), ("b".into(), solid(9, 3, 0))],
+            Pool::Mean,
+            Pool::Max,
+            Thresholds::default(),
+            1,
+        );
+        // Output 1 = real (SigmoidReal): all-red reads "real", black reads "fake".
+        assert_eq!(reports[0].fake_probability, Some(0.0));
+        assert_eq!(reports[1].fake_probability, Some(1.0));
+        assert_eq!(reports[1].faces.len(), 1);
+        assert!(reports[1].faces[0].bbox.is_none());
+        assert_eq!(reports[0].verdict.as_str(), "likely_real");
+    }
+
+    #[test]
+    fn detect_mode_pools_faces_by_max_and_reports_no_face() {
+        let stage =
+            FaceStage::new(vec![mean_red()], Some(Box::new(Strips)), FaceMode::Detect).unwrap();
+        // Two faces: the left one red (real), the right one black (fake).
+        let mut img = solid(32, 16, 255);
+        for x in 16..32 {
+            for y in 0..16 {
+                img.put_pixel(x, y, image::Rgb([0, 0, 0]));
+            }
+        }
+        let reports = stage.scan_images(
+            vec![("two".into(), img), ("none".into(), solid(10, 10, 3))],
+            Pool::Mean,
+            Pool::Max,
+            Thresholds::default(),
+            3,
+        );
+        assert_eq!(reports[0].faces.len(), 2);
+        assert_eq!(reports[0].fake_probability, Some(1.0));
+        assert_eq!(reports[0].faces[1].bbox, Some([16.0, 0.0, 32.0, 16.0]));
+        assert_eq!(reports[1].verdict.as_str(), "n/a");
+        assert!(reports[1].note.as_deref().unwrap().contains("no face"));
+    }
+
+    #[test]
+    fn detect_mode_needs_a_finder() {
+        assert!(FaceStage::new(vec![mean_red()], None, FaceMode::Detect).is_err());
+    }
+}
