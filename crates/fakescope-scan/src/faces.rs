@@ -73,6 +73,18 @@ pub struct FaceReport {
     pub detectors: Vec<FaceScore>,
 }
 
+/// A scored face: where it is (`None` with `--crops`), each detector's score, and theirs
+/// combined.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoredFace {
+    /// The face, or `None` when the whole image is the crop.
+    pub face: Option<FoundFace>,
+    /// Each detector's fake probability.
+    pub scores: Vec<FaceScore>,
+    /// The detectors combined.
+    pub fake_probability: f64,
+}
+
 /// A face (`None` with `--crops`) and its crop as floats in [0, 1], channels last.
 type Crop = (Option<FoundFace>, Vec<f32>);
 
@@ -152,6 +164,91 @@ impl FaceStage {
         }
     }
 
+    /// Finds and scores the faces of several images together: per image, its faces with
+    /// every detector's score and the combined one, or why the image could not be scored.
+    pub fn score(
+        &self,
+        images: Vec<RgbImage>,
+        combine: Pool,
+        batch_size: usize,
+    ) -> Vec<Result<Vec<ScoredFace>, String>> {
+        let found: Vec<Result<Vec<Crop>, String>> =
+            images.into_par_iter().map(|image| self.faces_of(&image)).collect();
+
+        // Every crop of every image, in order, scored in batches by each detector.
+        let crop_len = (self.size * self.size * 3) as usize;
+        let crops: Vec<&[f32]> = found
+            .iter()
+            .filter_map(|r| r.as_ref().ok())
+            .flatten()
+            .map(|(_, c)| c.as_slice())
+            .collect();
+        let mut per_detector: Vec<Vec<f64>> = Vec::with_capacity(self.detectors.len());
+        for detector in &self.detectors {
+            let mut probs = Vec::with_capacity(crops.len());
+            for chunk in crops.chunks(batch_size.max(1)) {
+                let mut data = Vec::with_capacity(chunk.len() * crop_len);
+                for c in chunk {
+                    data.extend_from_slice(c);
+                }
+                match detector.fake_probability(&data, chunk.len()) {
+                    Ok(p) => probs.extend(p),
+                    Err(e) => {
+                        let e = format!("{}: {e}", detector.info().name);
+                        return found.iter().map(|_| Err(e.clone())).collect();
+                    }
+                }
+            }
+            per_detector.push(probs);
+        }
+
+        let mut next = 0usize;
+        found
+            .into_iter()
+            .map(|faces| {
+                let faces = faces?;
+                Ok(faces
+                    .into_iter()
+                    .map(|(face, _)| {
+                        let i = next;
+                        next += 1;
+                        let scores: Vec<FaceScore> = self
+                            .detectors
+                            .iter()
+                            .zip(&per_detector)
+                            .map(|(d, probs)| FaceScore {
+                                name: d.info().name.to_owned(),
+                                fake_probability: probs[i],
+                            })
+                            .collect();
+                        let fake_probability = combine
+                            .apply(scores.iter().map(|d| d.fake_probability))
+                            .unwrap_or(f64::NAN);
+                        ScoredFace {
+                            face,
+                            scores,
+                            fake_probability,
+                        }
+                    })
+                    .collect())
+            })
+            .collect()
+    }
+
+    /// Scores the faces of video frames (a face finder is required: frames are not crops, so
+    /// every [`ScoredFace::face`] is `Some`).
+    pub fn score_frames(
+        &self,
+        frames: Vec<RgbImage>,
+        combine: Pool,
+        batch_size: usize,
+    ) -> Result<Vec<Vec<ScoredFace>>, String> {
+        if self.mode == FaceMode::Crops {
+            return Err("--crops applies to images, not to video frames".into());
+        }
+        self.score(frames, combine, batch_size).into_iter().collect()
+    }
+
     /// Scores the faces of several images together. `images` pairs each report's path with its
     /// decoded image; the result has one report per image, in order.
     pub fn scan_images(
@@ -162,58 +259,15 @@ impl FaceStage {
         thresholds: Thresholds,
         batch_size: usize,
     ) -> Vec<FileReport> {
-        let found: Vec<(String, Result<Vec<Crop>, String>)> = images
-            .into_par_iter()
-            .map(|(label, image)| {
-                let faces = self.faces_of(&image);
-                (label, faces)
-            })
-            .collect();
-
-        // Every crop of every image, in order, for batched scoring.
-        let crop_len = (self.size * self.size * 3) as usize;
-        let crops: Vec<&[f32]> = found
-            .iter()
-            .filter_map(|(_, r)| r.as_ref().ok())
-            .flatten()
-            .map(|(_, c)| c.as_slice())
-            .collect();
-        let mut per_detector: Vec<Result<Vec<f64>, String>> = Vec::new();
-        for detector in &self.detectors {
-            let mut probs = Vec::with_capacity(crops.len());
-            let mut failure = None;
-            for chunk in crops.chunks(batch_size.max(1)) {
-                let mut data = Vec::with_capacity(chunk.len() * crop_len);
-                for c in chunk {
-                    data.extend_from_slice(c);
-                }
-                match detector.fake_probability(&data, chunk.len()) {
-                    Ok(p) => probs.extend(p),
-                    Err(e) => {
-                        failure = Some(format!("{}: {e}", detector.info().name));
-                        break;
-                    }
-                }
-            }
-            per_detector.push(match failure {
-                Some(e) => Err(e),
-                None => Ok(probs),
-            });
-        }
-
-        let mut next = 0usize;
-        found
+        let (labels, images): (Vec<String>, Vec<RgbImage>) = images.into_iter().unzip();
+        labels
             .into_iter()
+            .zip(self.score(images, combine, batch_size))
             .map(|(label, faces)| {
                 let faces = match faces {
                     Ok(f) => f,
                     Err(e) => return FileReport::failed(label, MediaKind::Image, e),
                 };
-                let range = next..next + faces.len();
-                next += faces.len();
-                if let Some(Err(e)) = per_detector.iter().find(|r| r.is_err()) {
-                    return FileReport::failed(label, MediaKind::Image, e.clone());
-                }
                 if faces.is_empty() {
                     return FileReport::not_applicable(
                         label,
@@ -222,27 +276,13 @@ impl FaceStage {
                     );
                 }
                 let reports: Vec<FaceReport> = faces
-                    .iter()
-                    .zip(range.clone())
-                    .map(|((face, _), i)| {
-                        let detectors: Vec<FaceScore> = self
-                            .detectors
-                            .iter()
-                            .zip(&per_detector)
-                            .map(|(d, probs)| FaceScore {
-                                name: d.info().name.to_owned(),
-                                fake_probability: probs.as_ref().map_or(f64::NAN, |p| p[i]),
-                            })
-                            .collect();
-                        FaceReport {
-                            bbox: face.map(|f| f.bbox),
-                            landmarks: face.and_then(|f| f.landmarks),
-                            face_probability: face.map(|f| f.probability),
-                            fake_probability: combine
-                                .apply(detectors.iter().map(|d| d.fake_probability))
-                                .unwrap_or(f64::NAN),
-                            detectors,
-                        }
+                    .into_iter()
+                    .map(|f| FaceReport {
+                        bbox: f.face.map(|f| f.bbox),
+                        landmarks: f.face.and_then(|f| f.landmarks),
+                        face_probability: f.face.map(|f| f.probability),
+                        fake_probability: f.fake_probability,
+                        detectors: f.scores,
                     })
                     .collect();
                 let detectors: Vec<DetectorReport> = self
