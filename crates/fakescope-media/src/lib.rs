@@ -65,6 +65,7 @@ mod isobmff;
 mod open;
 mod sniff;
 mod source;
+pub mod video;
 
 pub use ::image::RgbImage;
 
@@ -74,3 +75,6 @@ pub use crate::image::{ImageLimits, decode_image};
 pub use crate::open::{Limits, Media, VideoInfo, open};
 pub use crate::sniff::{AudioFormat, ImageFormat, MediaKind, SNIFF_LEN, VideoFormat, sniff};
 pub use crate::source::sniff_file;
+pub use crate::video::{
+    Decoder, Frames, Sampling, VideoFrame, VideoLimits, VideoReader, VideoStreamInfo,
+};
