@@ -124,6 +124,12 @@ pub enum MediaError {
         /// The codec, profile and container, in words (`h264 High 4:4:4 Predictive in MP4`).
         codec: String,
     },
+    /// The video track holds no frames.
+    #[error("{} has a video track without frames (zero frames)", path.display())]
+    NoFrames {
+        /// The file.
+        path: PathBuf,
+    },
     /// The video's header declares more than [`crate::VideoLimits`] allows (frame size,
     /// duration or frame count); nothing was decoded.
     #[error("{} exceeds the video limits: {detail}", path.display())]

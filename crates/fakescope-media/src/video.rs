@@ -172,7 +172,7 @@ impl VideoReader {
     /// [`MediaError::FileTooLarge`] as for every file; [`MediaError::UnknownFormat`] for content
     /// that is not media, [`MediaError::Unsupported`] for audio or images,
     /// [`MediaError::NoVideoTrack`] for an MP4 without video, [`MediaError::Truncated`] /
-    /// [`MediaError::Corrupt`] for a damaged header, [`MediaError::NoSamples`] for a video track
+    /// [`MediaError::Corrupt`] for a damaged header, [`MediaError::NoFrames`] for a video track
     /// without frames, [`MediaError::VideoTooLarge`] when a limit is exceeded, and
     /// [`MediaError::FfmpegMissing`] when the file needs ffmpeg and it is not installed.
     pub fn open(path: impl AsRef<Path>, limits: &VideoLimits) -> Result<VideoReader, MediaError> {
@@ -350,7 +350,7 @@ fn from_mp4(
     video: Mp4Video,
 ) -> Result<VideoReader, MediaError> {
     if video.samples.is_empty() {
-        return Err(MediaError::NoSamples { path });
+        return Err(MediaError::NoFrames { path });
     }
     let profile_idc = video.avc.as_ref().map(|a| a.profile_idc);
     let mut profile = profile_idc.map(h264::profile_name);
@@ -436,7 +436,7 @@ fn from_ffprobe(path: PathBuf, container: VideoFormat) -> Result<VideoReader, Me
     }
     let pts = ffmpeg::packet_times(&path)?;
     if pts.is_empty() {
-        return Err(MediaError::NoSamples { path });
+        return Err(MediaError::NoFrames { path });
     }
     let frame_count = pts.len() as u64;
     let duration_s = probe

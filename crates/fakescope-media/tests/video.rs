@@ -345,8 +345,17 @@ fn audio_only_zero_frames_and_limits_are_clear_errors() {
         "{err}"
     );
 
-    // A video track without frames: hand-edit the sample count? ffmpeg cannot write one, so
-    // take a one-frame file and check the empty request instead, plus zero-length sampling.
+    // A video track without frames (ffmpeg will not write one): zero the `stsz` sample count.
+    let mut bytes = std::fs::read(&path).unwrap();
+    let at = bytes.windows(4).position(|w| w == b"stsz").unwrap();
+    bytes[at + 12..at + 16].copy_from_slice(&[0, 0, 0, 0]);
+    let empty = dir.path().join("empty.mp4");
+    std::fs::write(&empty, &bytes).unwrap();
+    let err = VideoReader::open(&empty, &VideoLimits::default()).unwrap_err();
+    eprintln!("zero frames: {err}");
+    assert!(matches!(err, MediaError::NoFrames { .. }), "{err}");
+
+    // Empty requests and zero-length sampling.
     let reader = VideoReader::open(&path, &VideoLimits::default()).unwrap();
     assert_eq!(reader.frames(&[]).unwrap().count(), 0);
     assert_eq!(reader.frames(&[1000]).unwrap().count(), 0);
@@ -576,4 +585,101 @@ fn real_dfdc_and_faceforensics_files() {
             );
         }
     }
+}
+
+/// Peak resident memory of this process so far (Linux `VmHWM`), in MiB.
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+/// Manual measurement: `FAKESCOPE_VIDEO_BENCH=/tmp/long.mp4 cargo test --release -p
+/// fakescope-media --test video -- --ignored --nocapture bench`. Decodes 32 sampled frames (so
+/// every frame up to the last is decoded) and prints throughput and peak RSS.
+#[test]
+#[ignore = "manual measurement on a large generated video"]
+fn bench_decode_speed_and_memory() {
+    let Some(path) = std::env::var_os("FAKESCOPE_VIDEO_BENCH") else {
+        eprintln!("skipped: set FAKESCOPE_VIDEO_BENCH to a video file");
+        return;
+    };
+    let start = Instant::now();
+    let reader = VideoReader::open(&path, &VideoLimits::default()).unwrap();
+    let info = reader.info().clone();
+    let frames = decode(&reader, Sampling::Count(32));
+    let secs = start.elapsed().as_secs_f64();
+    eprintln!(
+        "{}: {}x{} {} frames ({:.0} s) {:?} via {}: 32 sampled frames in {secs:.1} s = {:.1} decoded frames/s; peak RSS {:.0} MiB",
+        Path::new(&path).display(),
+        info.width,
+        info.height,
+        info.frame_count,
+        info.duration_s,
+        info.profile,
+        info.decoder,
+        info.frame_count as f64 / secs,
+        peak_rss_mib().unwrap_or(f64::NAN)
+    );
+    assert_eq!(frames.len(), 32);
+}
+
+/// Without ffmpeg (simulated: this test re-runs itself with `FAKESCOPE_FFMPEG` and
+/// `FAKESCOPE_FFPROBE` pointing nowhere), H.264 4:2:0 still decodes in Rust and a High 4:4:4 file
+/// is a clear error naming the file, the profile and "install ffmpeg".
+#[test]
+fn without_ffmpeg_pure_rust_works_and_the_rest_says_install_ffmpeg() {
+    if let Some(dir) = std::env::var_os("FAKESCOPE_TEST_NO_FFMPEG_DIR") {
+        let dir = PathBuf::from(dir);
+        let reader = VideoReader::open(dir.join("h420.mp4"), &VideoLimits::default()).unwrap();
+        assert_eq!(reader.info().decoder, Decoder::OpenH264);
+        assert_eq!(decode(&reader, Sampling::Count(4)).len(), 4);
+        let err = VideoReader::open(dir.join("h444.mp4"), &VideoLimits::default()).unwrap_err();
+        let msg = err.to_string();
+        eprintln!("{msg}");
+        assert!(matches!(err, MediaError::FfmpegMissing { .. }), "{msg}");
+        assert!(
+            msg.contains("h444.mp4") && msg.contains("High 4:4:4 Predictive"),
+            "{msg}"
+        );
+        assert!(msg.contains("install ffmpeg"), "{msg}");
+        return;
+    }
+    if !have_ffmpeg() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    make(
+        dir.path(),
+        "h420.mp4",
+        "96x64",
+        8,
+        &["-c:v", "libx264", "-pix_fmt", "yuv420p"],
+    );
+    make(
+        dir.path(),
+        "h444.mp4",
+        "96x64",
+        8,
+        &["-c:v", "libx264", "-pix_fmt", "yuv444p"],
+    );
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "without_ffmpeg_pure_rust_works_and_the_rest_says_install_ffmpeg",
+            "--nocapture",
+        ])
+        .env("FAKESCOPE_TEST_NO_FFMPEG_DIR", dir.path())
+        .env("FAKESCOPE_FFMPEG", dir.path().join("no-such-ffmpeg"))
+        .env("FAKESCOPE_FFPROBE", dir.path().join("no-such-ffprobe"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stderr);
+    eprintln!("{text}");
+    assert!(
+        out.status.success(),
+        "{}{text}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
