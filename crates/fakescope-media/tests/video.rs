@@ -151,6 +151,24 @@ fn h264_baseline_main_high_decode_in_rust_like_ffmpeg() {
 }
 
 #[test]
+fn sparse_sampling_skips_to_key_frames_and_still_matches_ffmpeg() {
+    if !have_ffmpeg() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // A key frame every 12 frames, B-frames, 120 frames; 5 sampled frames skip most GOPs.
+    let opts = [
+        "-c:v", "libx264", "-pix_fmt", "yuv420p", "-g", "12", "-bf", "3",
+    ];
+    let path = make(dir.path(), "gop12.mp4", "160x128", 120, &opts);
+    let worst = compare_with_ffmpeg(&path, Sampling::Count(5));
+    eprintln!("gop 12, 5 of 120 frames: worst mean abs diff = {worst:.3}");
+    assert!(worst < 2.0, "{worst}");
+    let worst = compare_with_ffmpeg(&path, Sampling::Fps(7.0));
+    assert!(worst < 2.0, "{worst}");
+}
+
+#[test]
 fn odd_sizes_and_sizes_that_need_cropping() {
     if !have_ffmpeg() {
         return;

@@ -53,6 +53,35 @@ impl AnnexB {
         })
     }
 
+    /// Whether the length-prefixed `sample` holds an IDR slice (a closed-GOP key frame, where a
+    /// fresh decoder can start).
+    pub(crate) fn has_idr(&self, sample: &[u8]) -> bool {
+        let mut rest = sample;
+        while let Some(len_bytes) = rest.get(..self.length_size) {
+            let len = len_bytes
+                .iter()
+                .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
+            rest = rest.get(self.length_size..).unwrap_or_default();
+            let (Some(nal), Some(next)) = (rest.get(..len), rest.get(len..)) else {
+                return false;
+            };
+            if nal.first().is_some_and(|h| h & 0x1F == NAL_IDR) {
+                return true;
+            }
+            rest = next;
+        }
+        false
+    }
+
+    /// A converter in its initial state (parameter sets not yet sent), for a decoder restarted
+    /// at a key frame.
+    pub(crate) fn restarted(&self) -> AnnexB {
+        AnnexB {
+            parameter_sets_sent: false,
+            ..self.clone()
+        }
+    }
+
     /// Converts one sample into `out` (cleared first) and reports the damage found. Never
     /// panics: lengths are checked against the sample before any slice is taken.
     pub(crate) fn convert(&mut self, sample: &[u8], out: &mut Vec<u8>) -> SampleDamage {
@@ -163,6 +192,15 @@ mod tests {
         assert!(out.is_empty());
         assert_eq!(c2.convert(&[], &mut out), SampleDamage::default());
         assert!(c.convert(&[0xFF; 3], &mut out).truncated);
+    }
+
+    #[test]
+    fn idr_detection() {
+        let c = AnnexB::new(4, &[SPS], &[PPS]).unwrap();
+        assert!(c.has_idr(&sample(4, &[SEI, IDR])));
+        assert!(!c.has_idr(&sample(4, &[SEI, P])));
+        assert!(!c.has_idr(&[0, 0, 0, 9, 0x65]));
+        assert!(!c.has_idr(&[]));
     }
 
     #[test]

@@ -46,6 +46,12 @@ pub(crate) fn profile_name(profile_idc: u8) -> String {
     }
 }
 
+/// An OpenH264 decoder that keeps frames for reordering until they are due (no forced flush).
+fn new_decoder() -> Result<Decoder, openh264::Error> {
+    let config = DecoderConfig::new().flush_after_decode(Flush::NoFlush);
+    Decoder::with_api_config(OpenH264API::from_source(), config)
+}
+
 /// Decoded frames still to hand out, and the bookkeeping that maps decoder output to frame
 /// indices.
 struct Output {
@@ -89,6 +95,8 @@ pub(crate) struct H264Frames {
     next_sample: usize,
     annexb: AnnexB,
     decoder: Decoder,
+    /// For each presentation index, the decode-order sample that holds it.
+    sample_of_rank: Vec<u32>,
     sample_buf: Vec<u8>,
     nal_buf: Vec<u8>,
     out: Output,
@@ -119,9 +127,14 @@ impl H264Frames {
                 avc.length_size
             ))
         })?;
-        let config = DecoderConfig::new().flush_after_decode(Flush::NoFlush);
-        let decoder = Decoder::with_api_config(OpenH264API::from_source(), config)
-            .map_err(|e| corrupt(format!("OpenH264 could not start: {e}")))?;
+        let decoder =
+            new_decoder().map_err(|e| corrupt(format!("OpenH264 could not start: {e}")))?;
+        let mut sample_of_rank = vec![0u32; samples.len()];
+        for (i, s) in samples.iter().enumerate() {
+            if let Some(slot) = sample_of_rank.get_mut(s.rank as usize) {
+                *slot = u32::try_from(i).unwrap_or(u32::MAX);
+            }
+        }
         let file = File::open(&path).map_err(|source| MediaError::Io {
             path: path.clone(),
             source,
@@ -135,6 +148,7 @@ impl H264Frames {
             next_sample: 0,
             annexb,
             decoder,
+            sample_of_rank,
             sample_buf: Vec::new(),
             nal_buf: Vec::new(),
             out: Output {
@@ -183,6 +197,41 @@ impl H264Frames {
         self.sample_buf.resize(s.size as usize, 0);
         self.file.seek(SeekFrom::Start(s.offset)).map_err(io)?;
         self.file.read_exact(&mut self.sample_buf).map_err(io)
+    }
+
+    /// Jumps ahead when the next wanted frame lies past a later IDR key frame: a fresh decoder
+    /// starts there, and the frames in between are never decoded. After an IDR no frame is
+    /// shown before it, so the output count restarts at the key frame's presentation index.
+    fn skip_to_key_frame(&mut self) {
+        let Some(&want) = self.out.wanted.get(self.out.pos) else {
+            return;
+        };
+        let Some(&target) = self.sample_of_rank.get(want as usize) else {
+            return;
+        };
+        let target = target as usize;
+        if target <= self.next_sample {
+            return;
+        }
+        let Some(key) = (self.next_sample + 1..=target)
+            .rev()
+            .find(|&i| self.samples.get(i).is_some_and(|s| s.is_sync))
+        else {
+            return;
+        };
+        if self.read_sample(key).is_err() || !self.annexb.has_idr(&self.sample_buf) {
+            return;
+        }
+        let Ok(decoder) = new_decoder() else {
+            return;
+        };
+        let Some(rank) = self.samples.get(key).map(|s| u64::from(s.rank)) else {
+            return;
+        };
+        self.decoder = decoder;
+        self.annexb = self.annexb.restarted();
+        self.next_sample = key;
+        self.out.produced = rank;
     }
 
     /// Feeds the next sample to the decoder; wanted output lands in `out.ready`.
@@ -240,6 +289,7 @@ impl Iterator for H264Frames {
                 return None;
             }
             if self.next_sample < self.samples.len() {
+                self.skip_to_key_frame();
                 if let Err(e) = self.step() {
                     return self.fail(e);
                 }

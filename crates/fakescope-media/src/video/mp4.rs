@@ -14,6 +14,10 @@ pub(crate) struct SampleRef {
     pub(crate) offset: u64,
     /// Byte length.
     pub(crate) size: u64,
+    /// A sync sample (key frame) per the sample table.
+    pub(crate) is_sync: bool,
+    /// Its position in presentation order (the frame index it decodes to).
+    pub(crate) rank: u32,
 }
 
 /// The H.264 decoder configuration from `avcC`.
@@ -127,12 +131,23 @@ fn describe(mp4: &Mp4) -> Result<Mp4Video, DemuxError> {
         .map(|s| s.composition_timestamp as f64 / timescale)
         .collect();
     pts.sort_by(f64::total_cmp);
+    let mut order: Vec<usize> = (0..track.samples.len()).collect();
+    order.sort_by_key(|&i| track.samples.get(i).map(|s| s.composition_timestamp));
+    let mut ranks = vec![0u32; order.len()];
+    for (rank, &i) in order.iter().enumerate() {
+        if let Some(r) = ranks.get_mut(i) {
+            *r = u32::try_from(rank).unwrap_or(u32::MAX);
+        }
+    }
     let samples = track
         .samples
         .iter()
-        .map(|s| SampleRef {
+        .zip(ranks)
+        .map(|(s, rank)| SampleRef {
             offset: s.offset,
             size: s.size,
+            is_sync: s.is_sync,
+            rank,
         })
         .collect();
     let m = &trak.tkhd.matrix;
