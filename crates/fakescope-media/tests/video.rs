@@ -78,6 +78,32 @@ fn ffmpeg_frames(path: &Path, w: u32, h: u32) -> Vec<Vec<u8>> {
         .collect()
 }
 
+/// The frames `indices` (sorted) as ffmpeg decodes them, selected by frame number.
+fn ffmpeg_selected(path: &Path, indices: &[u64], w: u32, h: u32) -> Vec<Vec<u8>> {
+    let terms: Vec<String> = indices.iter().map(|i| format!("eq(n\\,{i})")).collect();
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-i"])
+        .arg(path)
+        .arg("-vf")
+        .arg(format!("select='{}'", terms.join("+")))
+        .args([
+            "-fps_mode",
+            "passthrough",
+            "-pix_fmt",
+            "rgb24",
+            "-f",
+            "rawvideo",
+            "-",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    out.stdout
+        .chunks_exact((w * h * 3) as usize)
+        .map(<[u8]>::to_vec)
+        .collect()
+}
+
 fn mean_abs_diff(a: &[u8], b: &[u8]) -> f64 {
     assert_eq!(a.len(), b.len());
     a.iter()
@@ -592,8 +618,19 @@ fn real_dfdc_and_faceforensics_files() {
             let frames = decode(&reader, Sampling::Count(32));
             assert_eq!(frames.len(), 32.min(info.frame_count as usize));
             let secs = start.elapsed().as_secs_f64();
+            let mut worst = f64::NAN; // the ffmpeg path is ffmpeg: nothing to compare
+            if expected == Decoder::OpenH264 && have_ffmpeg() {
+                worst = 0.0;
+                let indices: Vec<u64> = frames.iter().map(|f| f.index).collect();
+                let reference = ffmpeg_selected(&path, &indices, info.width, info.height);
+                assert_eq!(reference.len(), frames.len());
+                for (f, r) in frames.iter().zip(&reference) {
+                    worst = worst.max(mean_abs_diff(&f.rgb, r));
+                }
+                assert!(worst < 2.0, "{}: {worst}", path.display());
+            }
             eprintln!(
-                "{}: {}x{} {} frames {:?} {} -> 32 frames in {secs:.2} s",
+                "{}: {}x{} {} frames {:?} {} -> 32 frames in {secs:.2} s (worst mean abs diff vs ffmpeg {worst:.3})",
                 path.file_name().unwrap().to_string_lossy(),
                 info.width,
                 info.height,
