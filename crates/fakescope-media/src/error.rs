@@ -106,4 +106,37 @@ pub enum MediaError {
         /// The configured limit (width × height).
         limit_pixels: u64,
     },
+    /// The file is a recognised container without a video track (an audio-only MP4, ...).
+    #[error("{} has no video track", path.display())]
+    NoVideoTrack {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The video needs the system `ffmpeg` (a codec, profile or container the pure-Rust decoder
+    /// does not handle) and `ffmpeg` could not be run.
+    #[error(
+        "cannot decode {}: {codec} needs the system ffmpeg, which was not found (install ffmpeg, e.g. `apt-get install ffmpeg`)",
+        path.display()
+    )]
+    FfmpegMissing {
+        /// The file.
+        path: PathBuf,
+        /// The codec, profile and container, in words (`h264 High 4:4:4 Predictive in MP4`).
+        codec: String,
+    },
+    /// The video track holds no frames.
+    #[error("{} has a video track without frames (zero frames)", path.display())]
+    NoFrames {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The video's header declares more than [`crate::VideoLimits`] allows (frame size,
+    /// duration or frame count); nothing was decoded.
+    #[error("{} exceeds the video limits: {detail}", path.display())]
+    VideoTooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Which limit, the value found and the limit.
+        detail: String,
+    },
 }

@@ -67,6 +67,7 @@ mod open;
 pub mod resize;
 mod sniff;
 mod source;
+pub mod video;
 
 pub use ::image::RgbImage;
 
@@ -76,3 +77,6 @@ pub use crate::image::{ImageLimits, decode_image};
 pub use crate::open::{Limits, Media, VideoInfo, open};
 pub use crate::sniff::{AudioFormat, ImageFormat, MediaKind, SNIFF_LEN, VideoFormat, sniff};
 pub use crate::source::sniff_file;
+pub use crate::video::{
+    Decoder, Frames, Sampling, VideoFrame, VideoLimits, VideoReader, VideoStreamInfo,
+};
