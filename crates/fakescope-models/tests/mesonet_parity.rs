@@ -112,3 +112,34 @@ fn wrong_architecture_or_input_is_an_error() {
     assert!(err.starts_with("meso4-df: "), "{err}");
     assert_eq!(face_detector_names().count(), 4);
 }
+
+/// Throughput of each model at batch 16 and 32 (run with
+/// `RAYON_NUM_THREADS=2 cargo test --release -p fakescope-models --test mesonet_parity -- --ignored --nocapture`).
+#[test]
+#[ignore = "timing, not a check"]
+fn throughput() {
+    let models = models_dir().join("mesonet");
+    if !models.is_dir() {
+        eprintln!("skipped: {} not found", models.display());
+        return;
+    }
+    for (name, weights, _) in [MODELS[0], MODELS[2]] {
+        let detector = load_face_detector(name, &models.join(weights), &Device::flex()).unwrap();
+        for batch in [16, 32] {
+            let crops: Vec<f32> = (0..batch * 256 * 256 * 3)
+                .map(|i| (i % 251) as f32 / 251.0)
+                .collect();
+            detector.raw_outputs(&crops, batch).unwrap(); // warm-up
+            let runs = 4;
+            let start = std::time::Instant::now();
+            for _ in 0..runs {
+                detector.raw_outputs(&crops, batch).unwrap();
+            }
+            let secs = start.elapsed().as_secs_f64();
+            eprintln!(
+                "{name} batch {batch}: {:.0} crops/s",
+                (runs * batch) as f64 / secs
+            );
+        }
+    }
+}

@@ -139,14 +139,14 @@ impl Conv {
                     let taps = &self.weight[w0..w0 + ci * CO];
                     for (v, w) in pixel.iter().zip(taps.chunks_exact(CO)) {
                         for (a, w) in acc.iter_mut().zip(w) {
-                            *a = v.mul_add(*w, *a);
+                            *a += v * w;
                         }
                     }
                 }
             }
             let out = &mut row[px * c_total + offset..px * c_total + offset + CO];
             for (((o, a), s), t) in out.iter_mut().zip(acc).zip(scale).zip(shift) {
-                *o = a.max(0.0).mul_add(s, t);
+                *o = a.max(0.0) * s + t;
             }
         }
     }
@@ -190,7 +190,7 @@ pub(crate) fn dense(x: &[f32], kernel: &[f32], bias: &[f32]) -> Vec<f32> {
     let mut y = bias.to_vec();
     for (v, k) in x.iter().zip(kernel.chunks_exact(bias.len())) {
         for (o, w) in y.iter_mut().zip(k) {
-            *o = v.mul_add(*w, *o);
+            *o += v * w;
         }
     }
     y
