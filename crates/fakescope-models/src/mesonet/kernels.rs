@@ -2,12 +2,15 @@
 //! Keras-"same" convolutions with ReLU and an optional per-channel affine (an eval-mode batch
 //! norm) fused into the output, "same" max pooling, and dense layers.
 //!
-//! Each convolution output row is computed with one register accumulator of `CO` output
-//! channels per pixel (`CO` a compile-time constant, so the inner loop vectorises), reading a
+//! Each convolution output row is computed in register tiles of 4 pixels × `CO` output
+//! channels (`CO` a compile-time constant, so the inner loop vectorises), reading a
 //! zero-padded copy of the input so that the inner loops need no bounds checks; rows run in
 //! parallel with rayon.
 
 use rayon::prelude::*;
+
+/// Output pixels per register tile.
+const PIXELS: usize = 4;
 
 /// A batch of channels-last feature maps.
 #[derive(Debug, Clone, PartialEq)]
@@ -122,30 +125,56 @@ impl Conv {
             offset,
         }: RowShape,
     ) {
+        let full = width / PIXELS * PIXELS;
+        for px in (0..full).step_by(PIXELS) {
+            self.pixels::<CO, PIXELS>(x, b, y, px, row, c_total, offset);
+        }
+        for px in full..width {
+            self.pixels::<CO, 1>(x, b, y, px, row, c_total, offset);
+        }
+    }
+
+    /// `P` neighbouring output pixels from `px` on: each weight vector is loaded once for the
+    /// `P` pixels (register tile of `P × CO` accumulators).
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn pixels<const CO: usize, const P: usize>(
+        &self,
+        x: &Map,
+        b: usize,
+        y: usize,
+        px: usize,
+        row: &mut [f32],
+        c_total: usize,
+        offset: usize,
+    ) {
         let (k, d, ci) = (self.k, self.dilation, self.c_in);
         let bias: [f32; CO] = self.bias[..CO].try_into().unwrap_or([0.0; CO]);
-        let scale: [f32; CO] = self.scale[..CO].try_into().unwrap_or([1.0; CO]);
-        let shift: [f32; CO] = self.shift[..CO].try_into().unwrap_or([0.0; CO]);
+        let mut acc = [bias; P];
         let in_row = x.w * x.c;
-        for px in 0..width {
-            let mut acc = bias;
-            for ky in 0..k {
-                let base = ((b * x.h + y + ky * d) * x.w) * x.c;
-                let input = &x.data[base..base + in_row];
-                for kx in 0..k {
-                    let at = (px + kx * d) * ci;
-                    let pixel = &input[at..at + ci];
-                    let w0 = (ky * k + kx) * ci * CO;
-                    let taps = &self.weight[w0..w0 + ci * CO];
-                    for (v, w) in pixel.iter().zip(taps.chunks_exact(CO)) {
+        for ky in 0..k {
+            let base = ((b * x.h + y + ky * d) * x.w) * x.c;
+            let input = &x.data[base..base + in_row];
+            for kx in 0..k {
+                let at = (px + kx * d) * ci;
+                let pixels = &input[at..at + P * ci];
+                let w0 = (ky * k + kx) * ci * CO;
+                let taps = &self.weight[w0..w0 + ci * CO];
+                for (c, w) in taps.chunks_exact(CO).enumerate() {
+                    let w: [f32; CO] = w.try_into().unwrap_or([0.0; CO]);
+                    for (p, acc) in acc.iter_mut().enumerate() {
+                        let v = pixels[p * ci + c];
                         for (a, w) in acc.iter_mut().zip(w) {
                             *a += v * w;
                         }
                     }
                 }
             }
-            let out = &mut row[px * c_total + offset..px * c_total + offset + CO];
-            for (((o, a), s), t) in out.iter_mut().zip(acc).zip(scale).zip(shift) {
+        }
+        for (p, acc) in acc.iter().enumerate() {
+            let start = (px + p) * c_total + offset;
+            let out = &mut row[start..start + CO];
+            for (((o, a), s), t) in out.iter_mut().zip(acc).zip(&self.scale).zip(&self.shift) {
                 *o = a.max(0.0) * s + t;
             }
         }
