@@ -31,9 +31,14 @@
 #![deny(missing_docs)]
 
 pub mod aasist;
+pub mod mesonet;
 mod registry;
 
-pub use registry::{AudioDetectorName, audio_detector_names, load_audio_detector};
+pub use mesonet::MesoNet;
+pub use registry::{
+    AudioDetectorName, FaceDetectorName, audio_detector_names, face_detector_names,
+    load_audio_detector, load_face_detector,
+};
 
 /// What kind of media a detector looks at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

@@ -5,7 +5,8 @@ use std::path::Path;
 use burn::tensor::Device;
 
 use crate::aasist::{Aasist, Config};
-use crate::{AudioDetector, Error};
+use crate::mesonet::{MesoNet, Variant};
+use crate::{AudioDetector, Error, FaceDetector};
 
 /// The audio detectors fakescope knows, by registry name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -84,6 +85,89 @@ pub fn load_audio_detector(
     known.load(weights, device)
 }
 
+/// The face-forgery detectors fakescope knows, by registry name (MesoNet's published weights).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FaceDetectorName {
+    /// `meso4-df`: Meso-4 trained on the MesoNet Deepfake set (`Meso4_DF.h5`).
+    Meso4Df,
+    /// `meso4-f2f`: Meso-4 trained on Face2Face (`Meso4_F2F.h5`).
+    Meso4F2f,
+    /// `mesoinception4-df`: MesoInception-4, Deepfake set (`MesoInception_DF.h5`).
+    MesoInception4Df,
+    /// `mesoinception4-f2f`: MesoInception-4, Face2Face (`MesoInception_F2F.h5`).
+    MesoInception4F2f,
+}
+
+impl FaceDetectorName {
+    /// Every known face detector, in a stable order.
+    pub const ALL: [FaceDetectorName; 4] = [
+        FaceDetectorName::Meso4Df,
+        FaceDetectorName::Meso4F2f,
+        FaceDetectorName::MesoInception4Df,
+        FaceDetectorName::MesoInception4F2f,
+    ];
+
+    /// The registry name (`meso4-df`, `meso4-f2f`, `mesoinception4-df`, `mesoinception4-f2f`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FaceDetectorName::Meso4Df => "meso4-df",
+            FaceDetectorName::Meso4F2f => "meso4-f2f",
+            FaceDetectorName::MesoInception4Df => "mesoinception4-df",
+            FaceDetectorName::MesoInception4F2f => "mesoinception4-f2f",
+        }
+    }
+
+    /// The detector called `name`, if any.
+    pub fn from_name(name: &str) -> Option<FaceDetectorName> {
+        FaceDetectorName::ALL
+            .into_iter()
+            .find(|known| known.as_str() == name)
+    }
+
+    /// Builds the detector from its Keras `.h5` weight file (`device` is accepted for symmetry:
+    /// MesoNet runs on its own CPU kernels).
+    pub fn load(self, weights: &Path, device: &Device) -> Result<Box<dyn FaceDetector>, Error> {
+        let variant = match self {
+            FaceDetectorName::Meso4Df | FaceDetectorName::Meso4F2f => Variant::Meso4,
+            FaceDetectorName::MesoInception4Df | FaceDetectorName::MesoInception4F2f => {
+                Variant::MesoInception4
+            }
+        };
+        Ok(Box::new(MesoNet::load(
+            self.as_str(),
+            variant,
+            weights,
+            device,
+        )?))
+    }
+}
+
+impl std::fmt::Display for FaceDetectorName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The registry names of every face detector.
+pub fn face_detector_names() -> impl Iterator<Item = &'static str> {
+    FaceDetectorName::ALL
+        .into_iter()
+        .map(FaceDetectorName::as_str)
+}
+
+/// Builds the face detector called `name` from the weight file at `weights`, on `device`.
+pub fn load_face_detector(
+    name: &str,
+    weights: &Path,
+    device: &Device,
+) -> Result<Box<dyn FaceDetector>, Error> {
+    let known = FaceDetectorName::from_name(name).ok_or_else(|| Error::UnknownDetector {
+        name: name.to_owned(),
+        known: face_detector_names().collect::<Vec<_>>().join(", "),
+    })?;
+    known.load(weights, device)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,6 +178,10 @@ mod tests {
             assert_eq!(AudioDetectorName::from_name(name).unwrap().as_str(), name);
         }
         assert_eq!(AudioDetectorName::from_name("rawnet2"), None);
+        for name in face_detector_names() {
+            assert_eq!(FaceDetectorName::from_name(name).unwrap().as_str(), name);
+        }
+        assert_eq!(FaceDetectorName::from_name("xception"), None);
     }
 
     #[test]

@@ -12,7 +12,12 @@ pub enum Format {
     TorchLegacy,
     /// safetensors: an 8-byte little-endian header length, then a JSON header `{...`.
     Safetensors,
-    /// HDF5 (Keras `.h5` weights): recognised, but not read yet.
+    /// HDF5 (Keras `.h5` weights), read in pure Rust: superblock versions 0–3, object headers
+    /// v1/v2, old-style (symbol table) and compact new-style groups, float/integer datasets with
+    /// contiguous or compact layout, string attributes. Chunked or compressed datasets and
+    /// dense link storage are reported as unsupported. Tensors are named by their Keras weight
+    /// name (`conv2d_5/kernel:0`) when the file lists `layer_names`/`weight_names`, otherwise by
+    /// their dataset path.
     Hdf5,
 }
 

@@ -13,7 +13,9 @@
 //!   - **PyTorch zip** (`torch.save` since 1.6): `<folder>/data.pkl` plus one entry per storage;
 //!   - **legacy torch** (before 1.6, e.g. MTCNN's `pnet.pt`): pickles and raw storages in a row;
 //!   - **safetensors**;
-//!   - HDF5 is recognised and reported as [`Error::Unsupported`] (not read yet).
+//!   - **HDF5** as Keras writes it (`.h5` weights, e.g. MesoNet): tensors are named by their
+//!     Keras weight name (`conv2d_5/kernel:0`) with their HDF5 shape (kernels HWIO); see
+//!     [`Format::Hdf5`] for the subset of HDF5 that is read.
 //! - [`StateDict::get`] and [`StateDict::get_shaped`] fetch a tensor, with errors that name the
 //!   file, the key and (for the latter) both shapes.
 //! - [`Limits`] bounds everything a file could make the reader allocate; [`StateDict::load_bytes`]
@@ -76,6 +78,7 @@ mod cursor;
 mod elements;
 mod error;
 mod format;
+mod hdf5;
 mod layout;
 mod limits;
 mod materialize;
@@ -137,7 +140,7 @@ pub struct StateDict {
 
 impl StateDict {
     /// Reads a weight file, recognising its format by content: PyTorch zip (`.pth`), the legacy
-    /// (non-zip) torch serialization, or safetensors. Uses the default [`Limits`].
+    /// (non-zip) torch serialization, safetensors, or Keras HDF5 (`.h5`). Uses the default [`Limits`].
     pub fn load(path: &Path) -> Result<StateDict, Error> {
         StateDict::load_with_limits(path, &Limits::default())
     }
@@ -171,9 +174,7 @@ impl StateDict {
             Some(Format::TorchZip) => torch_zip::read(bytes, limits),
             Some(Format::TorchLegacy) => torch_legacy::read(bytes, limits),
             Some(Format::Safetensors) => safetensors::read(bytes, limits),
-            Some(Format::Hdf5) => Err(error::Problem::Unsupported(
-                "HDF5 (Keras) weights are not read yet".into(),
-            )),
+            Some(Format::Hdf5) => hdf5::read(bytes, limits),
             None => return Err(Error::UnknownFormat { path: source }),
         }
         .map_err(in_file)?;
