@@ -21,11 +21,13 @@ pub mod faces;
 mod pipeline;
 pub mod report;
 pub mod verdict;
+pub mod video;
 pub mod walk;
 pub mod windows;
 
 pub use aggregate::{Pool, Segment, WindowScore};
 pub use faces::{FaceFinder, FaceMode, FaceReport, FaceScore, FaceStage, FoundFace};
 pub use pipeline::{ScanOptions, Scanner, SetupError, WindowPolicy};
-pub use report::{DetectorReport, FileReport, MediaKind};
+pub use report::{DetectorReport, FileReport, MediaKind, ModalityReport};
 pub use verdict::{Thresholds, Verdict};
+pub use video::{TimelinePoint, TrackFrame, TrackReport, VideoOptions};

@@ -6,8 +6,12 @@ use fakescope_media::{AudioLimits, ImageLimits, Limits, Media, MediaError, Media
 use fakescope_models::{AudioDetector, InputSpec};
 use rayon::prelude::*;
 
-use crate::aggregate::{Pool, WindowScore, segments};
+use fakescope_media::VideoReader;
+
+use crate::aggregate::{Pool, Segment, WindowScore, segments};
 use crate::faces::FaceStage;
+use crate::report::ModalityReport;
+use crate::video::{self, VideoOptions};
 use crate::report::{DetectorReport, FileReport, MediaKind};
 use crate::verdict::Thresholds;
 use crate::windows::windows;
@@ -44,6 +48,8 @@ pub struct ScanOptions {
     pub face_pool: Pool,
     /// Limits on the images accepted (pixels, bytes).
     pub image_limits: ImageLimits,
+    /// Which frames of a video are scanned, and how its face tracks pool.
+    pub video: VideoOptions,
 }
 
 impl Default for ScanOptions {
@@ -58,6 +64,7 @@ impl Default for ScanOptions {
             audio_limits: AudioLimits::default(),
             face_pool: Pool::Max,
             image_limits: ImageLimits::default(),
+            video: VideoOptions::default(),
         }
     }
 }
@@ -254,31 +261,7 @@ impl Scanner {
                         .into(),
                 ),
             },
-            Ok(Media::Video(_)) if self.detectors.is_empty() => FileReport::not_applicable(
-                label,
-                MediaKind::Video,
-                "video frames are not scanned yet, and no audio detector is selected".into(),
-            ),
-            Ok(Media::Video(_)) => {
-                match fakescope_media::decode_audio(path, &self.options.audio_limits) {
-                    Ok(clip) => {
-                        let mut report = self.scan_samples(label, MediaKind::Video, &clip.samples);
-                        report.note = Some(
-                            "only the audio track was scanned; video frames are not scanned yet"
-                                .into(),
-                        );
-                        report
-                    }
-                    Err(MediaError::Unsupported { what, .. }) => FileReport::not_applicable(
-                        label,
-                        MediaKind::Video,
-                        format!(
-                            "video frames are not scanned yet, and the audio track cannot be: {what}"
-                        ),
-                    ),
-                    Err(e) => FileReport::failed(label, MediaKind::Video, e.to_string()),
-                }
-            }
+            Ok(Media::Video(_)) => self.scan_video(path, label),
             Err(e) => {
                 let media = match &e {
                     MediaError::Unsupported { .. }
@@ -291,6 +274,124 @@ impl Scanner {
                 FileReport::failed(label, media, e.to_string())
             }
         }
+    }
+
+    /// Scans a video: its frames with the face stage and its audio track with the audio
+    /// detectors, each when selected. The file's verdict is the more severe of the two.
+    fn scan_video(&self, path: &Path, label: String) -> FileReport {
+        let thresholds = self.options.thresholds;
+        let mut notes = Vec::new();
+
+        let audio = if self.detectors.is_empty() {
+            notes.push("audio track not scanned: no audio detector is selected".to_string());
+            None
+        } else {
+            match fakescope_media::decode_audio(path, &self.options.audio_limits) {
+                Ok(clip) => Some(self.scan_samples(label.clone(), MediaKind::Video, &clip.samples)),
+                Err(e) => {
+                    notes.push(format!("audio track not scanned: {e}"));
+                    None
+                }
+            }
+        };
+
+        let visual = match &self.faces {
+            None => {
+                notes.push("frames not scanned: no face detector is selected".to_string());
+                None
+            }
+            Some(stage) => {
+                let scanned = VideoReader::open(path, &self.options.video.limits)
+                    .map_err(|e| e.to_string())
+                    .and_then(|reader| {
+                        video::scan_frames(
+                            &reader,
+                            stage,
+                            &self.options.video,
+                            self.options.combine,
+                            thresholds,
+                            self.options.batch_size,
+                        )
+                    });
+                match scanned {
+                    Ok(v) => Some(v),
+                    Err(e) => {
+                        notes.push(format!("frames not scanned: {e}"));
+                        None
+                    }
+                }
+            }
+        };
+
+        let mut report = match (audio, &visual) {
+            (None, None) => {
+                let why = notes.join("; ");
+                return if self.detectors.is_empty() || self.faces.is_none() {
+                    FileReport::not_applicable(label, MediaKind::Video, why)
+                } else {
+                    FileReport::failed(label, MediaKind::Video, why)
+                };
+            }
+            (Some(a), _) => a,
+            (None, Some(_)) => {
+                FileReport::not_applicable(label, MediaKind::Video, String::new()).without_note()
+            }
+        };
+        let audio_summary = (!self.detectors.is_empty() && report.error.is_none()
+            && !report.detectors.is_empty())
+        .then(|| ModalityReport {
+            fake_probability: report.fake_probability,
+            verdict: report.verdict,
+            segments: report.segments.clone(),
+        });
+        if let Some(v) = visual {
+            let visual_summary = ModalityReport {
+                fake_probability: v.fake_probability,
+                verdict: thresholds.verdict(v.fake_probability),
+                segments: v.segments.clone(),
+            };
+            for (name, p) in &v.per_detector {
+                report.detectors.push(DetectorReport {
+                    name: name.clone(),
+                    fake_probability: p.unwrap_or(f64::NAN),
+                    verdict: thresholds.verdict(*p),
+                    windows: Vec::new(),
+                    segments: Vec::new(),
+                });
+            }
+            if v.fake_probability.is_none() {
+                notes.push(format!(
+                    "no face found in the {} frames scanned",
+                    v.frames_scanned
+                ));
+            }
+            report.duration_s = report.duration_s.or(Some(v.duration_s));
+            report.tracks = v.tracks;
+            report.timeline = v.timeline;
+            report.frames_scanned = Some(v.frames_scanned);
+            report.decoder = Some(v.decoder);
+            report.visual = Some(visual_summary);
+        }
+        report.audio = audio_summary;
+        // The more severe of the two verdicts decides; its probability is the file's.
+        let pick = [&report.audio, &report.visual]
+            .into_iter()
+            .flatten()
+            .max_by_key(|m| m.verdict.severity())
+            .cloned();
+        if let Some(m) = pick {
+            report.fake_probability = m.fake_probability;
+            report.verdict = m.verdict;
+        }
+        let mut segments: Vec<Segment> = [&report.audio, &report.visual]
+            .into_iter()
+            .flatten()
+            .flat_map(|m| m.segments.iter().copied())
+            .collect();
+        segments.sort_by(|a, b| a.start_s.total_cmp(&b.start_s));
+        report.segments = segments;
+        report.note = (!notes.is_empty()).then(|| notes.join("; "));
+        report
     }
 
     /// Scores decoded mono samples at the detectors' sample rate.
@@ -374,9 +475,9 @@ impl Scanner {
             calibrated: false,
             detectors: reports,
             segments: segments(&combined_windows, thresholds.fake),
-            faces: Vec::new(),
             note: None,
             error: None,
+            ..FileReport::failed(String::new(), media, String::new())
         }
     }
 }

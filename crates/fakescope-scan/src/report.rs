@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::aggregate::{Segment, WindowScore};
 use crate::faces::FaceReport;
+use crate::video::{TimelinePoint, TrackReport};
 use crate::verdict::Verdict;
 
 /// What a file turned out to be, by content.
@@ -57,6 +58,17 @@ pub struct DetectorReport {
     pub segments: Vec<Segment>,
 }
 
+/// One modality's view of a video (its audio track, or its frames).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModalityReport {
+    /// Fake probability from this modality alone; `null` when nothing could be scored (no face).
+    pub fake_probability: Option<f64>,
+    /// Its verdict.
+    pub verdict: Verdict,
+    /// Its segments over the fake threshold (audio windows, or runs of sampled frames).
+    pub segments: Vec<Segment>,
+}
+
 /// The result of scanning one file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FileReport {
@@ -76,9 +88,27 @@ pub struct FileReport {
     pub detectors: Vec<DetectorReport>,
     /// Runs of windows whose combined fake probability reaches the fake threshold.
     pub segments: Vec<Segment>,
-    /// Each face of an image and its scores (absent for audio).
+    /// Each face of an image and its scores (absent for audio and video).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub faces: Vec<FaceReport>,
+    /// Video: each person followed through the sampled frames, with per-frame boxes and scores.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tracks: Vec<TrackReport>,
+    /// Video: the most suspicious face of every sampled frame.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub timeline: Vec<TimelinePoint>,
+    /// Video: the verdict of the audio track alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audio: Option<ModalityReport>,
+    /// Video: the verdict of the frames alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visual: Option<ModalityReport>,
+    /// Video: frames decoded and scanned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frames_scanned: Option<usize>,
+    /// Video: which decoder read the frames (`openh264` or `ffmpeg`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decoder: Option<String>,
     /// Why the verdict is `n/a` when the file was read but no detector applies.
     pub note: Option<String>,
     /// Why the file could not be scanned; `null` on success.
@@ -98,6 +128,12 @@ impl FileReport {
             detectors: Vec::new(),
             segments: Vec::new(),
             faces: Vec::new(),
+            tracks: Vec::new(),
+            timeline: Vec::new(),
+            audio: None,
+            visual: None,
+            frames_scanned: None,
+            decoder: None,
             note: None,
             error: Some(error),
         }
