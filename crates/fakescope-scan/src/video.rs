@@ -152,7 +152,6 @@ pub fn scan_frames(
         }
     }
     flush(&mut group)?;
-    drop(flush);
 
     // Link faces into tracks, frame by frame.
     let mut tracker = Tracker::new(TrackerOptions::default());
