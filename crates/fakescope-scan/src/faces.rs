@@ -172,8 +172,10 @@ impl FaceStage {
         combine: Pool,
         batch_size: usize,
     ) -> Vec<Result<Vec<ScoredFace>, String>> {
-        let found: Vec<Result<Vec<Crop>, String>> =
-            images.into_par_iter().map(|image| self.faces_of(&image)).collect();
+        let found: Vec<Result<Vec<Crop>, String>> = images
+            .into_par_iter()
+            .map(|image| self.faces_of(&image))
+            .collect();
 
         // Every crop of every image, in order, scored in batches by each detector.
         let crop_len = (self.size * self.size * 3) as usize;
@@ -246,7 +248,9 @@ impl FaceStage {
         if self.mode == FaceMode::Crops {
             return Err("--crops applies to images, not to video frames".into());
         }
-        self.score(frames, combine, batch_size).into_iter().collect()
+        self.score(frames, combine, batch_size)
+            .into_iter()
+            .collect()
     }
 
     /// Scores the faces of several images together. `images` pairs each report's path with its

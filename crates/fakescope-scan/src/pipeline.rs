@@ -11,9 +11,9 @@ use fakescope_media::VideoReader;
 use crate::aggregate::{Pool, Segment, WindowScore, segments};
 use crate::faces::FaceStage;
 use crate::report::ModalityReport;
-use crate::video::{self, VideoOptions};
 use crate::report::{DetectorReport, FileReport, MediaKind};
 use crate::verdict::Thresholds;
+use crate::video::{self, VideoOptions};
 use crate::windows::windows;
 
 /// Which windows of a recording are scored.
@@ -337,13 +337,13 @@ impl Scanner {
                 FileReport::not_applicable(label, MediaKind::Video, String::new()).without_note()
             }
         };
-        let audio_summary = (!self.detectors.is_empty() && report.error.is_none()
-            && !report.detectors.is_empty())
-        .then(|| ModalityReport {
-            fake_probability: report.fake_probability,
-            verdict: report.verdict,
-            segments: report.segments.clone(),
-        });
+        let audio_summary =
+            (!self.detectors.is_empty() && report.error.is_none() && !report.detectors.is_empty())
+                .then(|| ModalityReport {
+                    fake_probability: report.fake_probability,
+                    verdict: report.verdict,
+                    segments: report.segments.clone(),
+                });
         if let Some(v) = visual {
             let visual_summary = ModalityReport {
                 fake_probability: v.fake_probability,

@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::aggregate::{Segment, WindowScore};
 use crate::faces::FaceReport;
-use crate::video::{TimelinePoint, TrackReport};
 use crate::verdict::Verdict;
+use crate::video::{TimelinePoint, TrackReport};
 
 /// What a file turned out to be, by content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

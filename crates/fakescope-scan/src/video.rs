@@ -242,7 +242,8 @@ fn timeline_segments(timeline: &[TimelinePoint], threshold: f64) -> Vec<Segment>
     let mut run: Vec<&TimelinePoint> = Vec::new();
     let mut close = |run: &mut Vec<&TimelinePoint>| {
         if let (Some(first), Some(last)) = (run.first(), run.last()) {
-            let mean = run.iter().filter_map(|p| p.fake_probability).sum::<f64>() / run.len() as f64;
+            let mean =
+                run.iter().filter_map(|p| p.fake_probability).sum::<f64>() / run.len() as f64;
             out.push(Segment {
                 start_s: first.time_s,
                 end_s: last.time_s,

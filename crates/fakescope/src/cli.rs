@@ -368,6 +368,20 @@ pub struct ScanArgs {
     #[arg(long, value_enum, default_value_t = CropArg::Aligned)]
     pub crop: CropArg,
 
+    /// Video: how many frames to scan, spread evenly from the first to the last (DeepfakeBench's
+    /// rule).
+    #[arg(long, default_value_t = 32, value_name = "N", conflicts_with = "fps")]
+    pub frames: usize,
+
+    /// Video: scan this many frames per second instead of a fixed count.
+    #[arg(long, value_name = "F")]
+    pub fps: Option<f64>,
+
+    /// Video: how face tracks pool into the video's score: the most suspicious person (max,
+    /// default) or the mean over tracks.
+    #[arg(long, value_enum, default_value_t = PoolArg::Max)]
+    pub track_aggregate: PoolArg,
+
     /// Largest image accepted, in pixels (width x height); checked before decoding.
     #[arg(long, default_value_t = 100_000_000, value_name = "PIXELS")]
     pub max_pixels: u64,

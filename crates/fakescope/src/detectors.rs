@@ -1,25 +1,41 @@
 //! Finding and loading the detectors the user asked for.
 
 use anyhow::{Context, Result, bail};
-use fakescope_models::AudioDetector;
+use fakescope_models::{AudioDetector, FaceDetector};
 use fakescope_registry::{Manifest, Resolver, Status};
+use fakescope_scan::faces::{CropKind, FaceFinder, MtcnnFinder};
 
 use crate::cli::GlobalArgs;
 
-/// Loads the named audio detectors, their weights located through `--models-dir`,
+/// The detectors of a scan, by modality.
+pub struct Loaded {
+    /// Audio detectors.
+    pub audio: Vec<Box<dyn AudioDetector>>,
+    /// Face-forgery detectors.
+    pub face: Vec<Box<dyn FaceDetector>>,
+}
+
+/// Loads the named detectors (audio or face), their weights located through `--models-dir`,
 /// `$FAKESCOPE_MODELS` and the user cache.
-pub fn load_audio(global: &GlobalArgs, names: &[String]) -> Result<Vec<Box<dyn AudioDetector>>> {
+///
+/// With `optional`, a detector whose model files are not installed is skipped with a warning
+/// (used for the default set) as long as at least one detector loads.
+pub fn load(global: &GlobalArgs, names: &[String], optional: bool) -> Result<Loaded> {
     let manifest = Manifest::builtin();
     let resolver = Resolver::from_env(global.models_dir.clone());
     // burn-flex: the pure-Rust CPU backend (a GPU backend will be a cargo feature).
     let device = burn::prelude::Device::flex();
-    let mut seen = Vec::new();
-    let mut detectors = Vec::with_capacity(names.len());
+    let mut seen: Vec<&String> = Vec::new();
+    let mut loaded = Loaded {
+        audio: Vec::new(),
+        face: Vec::new(),
+    };
+    let mut skipped = Vec::new();
     for name in names {
-        if seen.contains(name) {
+        if seen.contains(&name) {
             continue;
         }
-        seen.push(name.clone());
+        seen.push(name);
         let entry = manifest.get(name)?;
         if entry.status() != Status::Supported {
             bail!(
@@ -27,10 +43,61 @@ pub fn load_audio(global: &GlobalArgs, names: &[String]) -> Result<Vec<Box<dyn A
                 entry.status()
             );
         }
-        let located = resolver.locate_entry(entry)?;
-        let detector = fakescope_models::load_audio_detector(name, located.first_path(), &device)
-            .with_context(|| format!("cannot load detector `{name}`"))?;
-        detectors.push(detector);
+        let located = match resolver.locate_entry(entry) {
+            Ok(l) => l,
+            Err(e) if optional => {
+                skipped.push((name.clone(), e));
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let path = located.first_path();
+        if fakescope_models::audio_detector_names().any(|n| n == name) {
+            loaded.audio.push(
+                fakescope_models::load_audio_detector(name, path, &device)
+                    .with_context(|| format!("cannot load detector `{name}`"))?,
+            );
+        } else if fakescope_models::face_detector_names().any(|n| n == name) {
+            loaded.face.push(
+                fakescope_models::load_face_detector(name, path, &device)
+                    .with_context(|| format!("cannot load detector `{name}`"))?,
+            );
+        } else {
+            bail!(
+                "`{name}` is a model but not a detector (e.g. mtcnn finds faces; it is loaded when face detectors run)"
+            );
+        }
     }
-    Ok(detectors)
+    if loaded.audio.is_empty() && loaded.face.is_empty() {
+        if let Some((_, e)) = skipped.into_iter().next() {
+            return Err(e.into());
+        }
+        bail!("no detector selected");
+    }
+    if !global.quiet {
+        for (name, _) in &skipped {
+            eprintln!(
+                "fakescope: note: default detector `{name}` is not installed; skipped (`fakescope models pull {name}`)"
+            );
+        }
+    }
+    Ok(loaded)
+}
+
+/// Loads MTCNN, the face finder, with the crop method.
+pub fn face_finder(global: &GlobalArgs, crop: CropKind) -> Result<Box<dyn FaceFinder>> {
+    let manifest = Manifest::builtin();
+    let resolver = Resolver::from_env(global.models_dir.clone());
+    let entry = manifest.get("mtcnn")?;
+    let located = resolver
+        .locate_entry(entry)
+        .context("face detection needs the mtcnn model (or --crops for pre-cropped faces)")?;
+    let file = |name: &str| {
+        located
+            .path(&format!("mtcnn/{name}.pt"))
+            .with_context(|| format!("the mtcnn model has no {name}.pt"))
+    };
+    let mtcnn = fakescope_faces::Mtcnn::load_files(file("pnet")?, file("rnet")?, file("onet")?)
+        .context("cannot load mtcnn")?;
+    Ok(Box::new(MtcnnFinder::new(mtcnn, crop)))
 }

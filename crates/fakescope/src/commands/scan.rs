@@ -4,25 +4,47 @@ use std::io::Write;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use fakescope_media::{AudioLimits, ImageLimits};
+use fakescope_media::{AudioLimits, ImageLimits, Sampling};
+use fakescope_scan::faces::{CropKind, FaceMode, FaceStage};
 use fakescope_scan::walk::{Entry, walk};
-use fakescope_scan::{FileReport, MediaKind, ScanOptions, Scanner, Thresholds, WindowPolicy};
+use fakescope_scan::{
+    FileReport, MediaKind, ScanOptions, Scanner, Thresholds, VideoOptions, WindowPolicy,
+};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::cli::{GlobalArgs, ScanArgs};
+use crate::cli::{CropArg, GlobalArgs, ScanArgs};
 use crate::print;
 
-/// Detectors run when `--detector` is not given.
-pub const DEFAULT_DETECTORS: &[&str] = &["aasist"];
+/// Detectors run when `--detector` is not given: speech and faces. A default whose model is not
+/// installed is skipped with a note.
+pub const DEFAULT_DETECTORS: &[&str] = &["aasist", "mesoinception4-df"];
 
 /// Runs the scan; returns whether every file was scanned.
 pub fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<bool> {
-    let names: Vec<String> = if args.detectors.is_empty() {
+    let defaults = args.detectors.is_empty();
+    let names: Vec<String> = if defaults {
         DEFAULT_DETECTORS.iter().map(|s| s.to_string()).collect()
     } else {
         args.detectors.clone()
     };
-    let detectors = crate::detectors::load_audio(global, &names)?;
+    let loaded = crate::detectors::load(global, &names, defaults)?;
+    let faces = if loaded.face.is_empty() {
+        None
+    } else {
+        let (finder, mode) = if args.crops {
+            (None, FaceMode::Crops)
+        } else {
+            let crop = match args.crop {
+                CropArg::Aligned => CropKind::Aligned,
+                CropArg::Box => CropKind::Box,
+            };
+            (
+                Some(crate::detectors::face_finder(global, crop)?),
+                FaceMode::Detect,
+            )
+        };
+        Some(FaceStage::new(loaded.face, finder, mode).map_err(anyhow::Error::msg)?)
+    };
     let options = ScanOptions {
         hop_s: args.hop,
         window_policy: if args.first_window {
@@ -46,8 +68,17 @@ pub fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<bool> {
             max_pixels: args.max_pixels,
             ..ImageLimits::default()
         },
+        video: VideoOptions {
+            sampling: match args.fps {
+                Some(fps) if fps.is_finite() && fps > 0.0 => Sampling::Fps(fps),
+                Some(fps) => anyhow::bail!("--fps must be a positive number, not {fps}"),
+                None => Sampling::Count(args.frames),
+            },
+            track_pool: args.track_aggregate.into(),
+            ..VideoOptions::default()
+        },
     };
-    let scanner = Scanner::new(detectors, None, options).context("cannot set up the scan")?;
+    let scanner = Scanner::new(loaded.audio, faces, options).context("cannot set up the scan")?;
 
     let entries = walk(&args.paths);
     let progress = if global.quiet || entries.len() < 2 {
