@@ -4,5 +4,6 @@ mod common;
 mod eval_cmd;
 mod models_cmd;
 mod scan_bad_input;
+mod scan_faces;
 mod scan_formats;
 mod scan_speech;

@@ -1,0 +1,220 @@
+//! Faces end to end: images with MTCNN and MesoNet, `--crops`, images without a face, bad
+//! images, and a video made in the test from the sample crops (tracks, timeline, audio).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::common::{
+    assert_exit, fakescope, have, json_lines, models_dir_or_skip, run, shared_dir,
+};
+
+/// The four sample crops of the MesoNet repository (2 deepfakes, 2 real), or `None` (skipped).
+fn sample_crops(test: &str) -> Option<PathBuf> {
+    let dir = shared_dir()?.join("data/mesonet-test-images");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!("skipped: {test}: no ../shared/data/mesonet-test-images");
+        None
+    }
+}
+
+fn by_name<'a>(reports: &'a [serde_json::Value], name: &str) -> &'a serde_json::Value {
+    reports
+        .iter()
+        .find(|r| r["path"].as_str().unwrap().ends_with(name))
+        .unwrap_or_else(|| panic!("no report for {name}"))
+}
+
+/// MTCNN finds the face of each sample crop; MesoNet calls the deepfakes fake and the real
+/// faces real, and each face has a box, landmarks and per-detector scores.
+#[test]
+fn images_faces_found_and_scored() {
+    let (Some(models), Some(crops)) = (
+        models_dir_or_skip("images_faces_found_and_scored"),
+        sample_crops("images_faces_found_and_scored"),
+    ) else {
+        return;
+    };
+    let out = run(fakescope(&models)
+        .args([
+            "scan",
+            "--json",
+            "-d",
+            "meso4-df",
+            "-d",
+            "mesoinception4-df",
+        ])
+        .arg(&crops));
+    assert_exit(&out, 0);
+    let reports = json_lines(&out);
+    assert_eq!(reports.len(), 4);
+    for r in &reports {
+        let faces = r["faces"].as_array().expect("faces");
+        assert!(!faces.is_empty(), "no face in {}", r["path"]);
+        let face = &faces[0];
+        assert_eq!(face["bbox"].as_array().unwrap().len(), 4);
+        assert_eq!(face["landmarks"].as_array().unwrap().len(), 5);
+        assert!(face["face_probability"].as_f64().unwrap() > 0.9);
+        assert_eq!(face["detectors"].as_array().unwrap().len(), 2);
+        let fake = r["path"].as_str().unwrap().contains("/df/");
+        let verdict = r["verdict"].as_str().unwrap();
+        assert_eq!(
+            verdict,
+            if fake { "likely_fake" } else { "likely_real" },
+            "{}",
+            r["path"]
+        );
+    }
+}
+
+/// `--crops`: the whole image is the face (no box), resized like upstream.
+#[test]
+fn crops_mode_scores_whole_images() {
+    let (Some(models), Some(crops)) = (
+        models_dir_or_skip("crops_mode_scores_whole_images"),
+        sample_crops("crops_mode_scores_whole_images"),
+    ) else {
+        return;
+    };
+    let out = run(fakescope(&models)
+        .args(["scan", "--json", "--crops", "-d", "meso4-df"])
+        .arg(&crops));
+    assert_exit(&out, 0);
+    let reports = json_lines(&out);
+    let df = by_name(&reports, "df00204.jpg");
+    assert!(df["faces"][0]["bbox"].is_null());
+    assert!(df["fake_probability"].as_f64().unwrap() > 0.5);
+    let real = by_name(&reports, "real00240.jpg");
+    assert!(real["fake_probability"].as_f64().unwrap() < 0.5);
+}
+
+/// No face: n/a with a note; a grey JPEG of a face is scanned; a tiny image has no face; bad
+/// images are per-file errors.
+#[test]
+fn images_without_faces_and_bad_images() {
+    let (Some(models), Some(crops)) = (
+        models_dir_or_skip("images_without_faces_and_bad_images"),
+        sample_crops("images_without_faces_and_bad_images"),
+    ) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // A smooth gradient: no face.
+    let gradient = image::RgbImage::from_fn(200, 150, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
+    });
+    gradient.save(d.join("gradient.png")).unwrap();
+    // The same face in grey.
+    image::open(crops.join("df/df00204.jpg"))
+        .unwrap()
+        .to_luma8()
+        .save(d.join("grey.jpg"))
+        .unwrap();
+    image::RgbImage::new(5, 5).save(d.join("tiny.png")).unwrap();
+    std::fs::write(d.join("garbage.jpg"), b"\xff\xd8\xff\xe0 not really a jpeg").unwrap();
+    let out = run(fakescope(&models)
+        .args(["scan", "--json", "-d", "meso4-df"])
+        .arg(d));
+    assert_exit(&out, 1);
+    let reports = json_lines(&out);
+    let g = by_name(&reports, "gradient.png");
+    assert_eq!(g["verdict"], "n/a");
+    assert!(g["note"].as_str().unwrap().contains("no face"), "{g}");
+    let grey = by_name(&reports, "grey.jpg");
+    assert!(grey["error"].is_null(), "{grey}");
+    assert!(!grey["faces"].as_array().unwrap().is_empty(), "{grey}");
+    assert_eq!(by_name(&reports, "tiny.png")["verdict"], "n/a");
+    let bad = by_name(&reports, "garbage.jpg");
+    assert!(
+        bad["error"].as_str().unwrap().contains("garbage.jpg"),
+        "{bad}"
+    );
+}
+
+/// Makes a 4 s H.264 video with an audio track from two sample crops (2 s each).
+fn make_video(crops: &Path, out: &Path) -> bool {
+    let status = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y"])
+        .args(["-loop", "1", "-t", "2", "-i"])
+        .arg(crops.join("df/df00204.jpg"))
+        .args(["-loop", "1", "-t", "2", "-i"])
+        .arg(crops.join("df/df01254.jpg"))
+        .args(["-f", "lavfi", "-t", "4", "-i", "sine=frequency=220:sample_rate=16000"])
+        .args([
+            "-filter_complex",
+            "[0:v]scale=256:256,setsar=1,fps=10[a];[1:v]scale=256:256,setsar=1,fps=10[b];[a][b]concat=n=2:v=1:a=0[v]",
+            "-map",
+            "[v]",
+            "-map",
+            "2:a",
+            "-c:v",
+            "libx264",
+            "-profile:v",
+            "high",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+        ])
+        .arg(out)
+        .status();
+    status.is_ok_and(|s| s.success())
+}
+
+/// A real video scanned end to end: faces tracked through the sampled frames, a timeline, the
+/// audio track scanned too, and the more severe verdict on top.
+#[test]
+fn video_tracks_timeline_and_audio() {
+    let (Some(models), Some(crops)) = (
+        models_dir_or_skip("video_tracks_timeline_and_audio"),
+        sample_crops("video_tracks_timeline_and_audio"),
+    ) else {
+        return;
+    };
+    if !have("ffmpeg") {
+        eprintln!("skipped: video_tracks_timeline_and_audio: no ffmpeg to make the video");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let video = dir.path().join("faces.mp4");
+    assert!(
+        make_video(&crops, &video),
+        "ffmpeg could not make the test video"
+    );
+    let out = run(fakescope(&models)
+        .args([
+            "scan", "--json", "--frames", "8", "-d", "aasist", "-d", "meso4-df",
+        ])
+        .arg(&video));
+    assert_exit(&out, 0);
+    let r = &json_lines(&out)[0];
+    assert_eq!(r["media"], "video");
+    assert_eq!(r["decoder"], "openh264");
+    assert_eq!(r["frames_scanned"], 8);
+    let timeline = r["timeline"].as_array().unwrap();
+    assert_eq!(timeline.len(), 8);
+    assert!(
+        timeline.iter().all(|p| p["faces"].as_u64() == Some(1)),
+        "{timeline:?}"
+    );
+    let tracks = r["tracks"].as_array().unwrap();
+    assert!(!tracks.is_empty());
+    let frames_in_tracks: usize = tracks
+        .iter()
+        .map(|t| t["frames"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(frames_in_tracks, 8);
+    // Both sample crops are deepfakes: the frames say fake; the sine tone is scored too.
+    assert_eq!(r["visual"]["verdict"], "likely_fake");
+    assert!(r["audio"]["fake_probability"].is_number());
+    assert_eq!(r["verdict"], "likely_fake");
+    let names: Vec<&str> = r["detectors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["aasist", "meso4-df"]);
+}
