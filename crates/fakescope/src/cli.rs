@@ -44,9 +44,11 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Scan files and directories (recursively) for deepfakes.
     ///
-    /// Audio (WAV, FLAC, MP3, Ogg/Vorbis, M4A/AAC, and the audio track of MP4/MOV) is cut into
-    /// 4.04 s windows and scored by each detector. Exit code: 0 when every file was scanned,
-    /// 1 when any file could not be, 2 on a usage error.
+    /// Audio (WAV, FLAC, MP3, Ogg/Vorbis, M4A/AAC, and the audio track of videos) is cut into
+    /// 4.04 s windows and scored by the audio detectors. Faces in images and in sampled video
+    /// frames are found (MTCNN), aligned and scored by the face detectors; a video's faces are
+    /// followed as tracks. Exit code: 0 when every file was scanned, 1 when any file could not
+    /// be, 2 on a usage error.
     Scan(ScanArgs),
     /// List, download and verify the published models.
     Models {
@@ -311,7 +313,8 @@ pub struct ScanArgs {
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
-    /// Detector to run; repeat for several. Default: aasist (see `fakescope models list`).
+    /// Detector to run; repeat for several. Default: aasist for audio and mesoinception4-df for
+    /// faces, each skipped when its model is not installed (see `fakescope models list`).
     #[arg(long = "detector", short = 'd', value_name = "NAME")]
     pub detectors: Vec<String>,
 

@@ -76,8 +76,9 @@ fn the_audio_track_of_a_video_is_scanned_and_a_silent_video_is_not_applicable() 
         without_audio.to_str().unwrap(),
     ]);
 
+    // Audio detectors only: the frames are left alone (and the report says so).
     let out = run(fakescope(&models)
-        .args(["scan", "--json"])
+        .args(["scan", "--json", "-d", "aasist"])
         .arg(&with_audio)
         .arg(&without_audio));
     assert_exit(&out, 0);
@@ -97,7 +98,7 @@ fn the_audio_track_of_a_video_is_scanned_and_a_silent_video_is_not_applicable() 
         records[0]["note"]
             .as_str()
             .unwrap()
-            .contains("only the audio track")
+            .contains("frames not scanned: no face detector is selected")
     );
     assert_eq!(records[1]["media"], "video");
     assert_eq!(records[1]["verdict"], "n/a");
