@@ -37,6 +37,8 @@
 //! with ReLU and batch norm fused into the output, rows in parallel with rayon), not on burn;
 //! the `device` argument of the loaders is accepted for symmetry with the other detectors.
 
+#[cfg(target_arch = "x86_64")]
+mod avx2;
 mod kernels;
 
 use std::path::Path;

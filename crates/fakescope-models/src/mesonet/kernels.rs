@@ -55,10 +55,10 @@ impl Map {
 /// Where a convolution writes in an output row: `width` pixels of `c_total` channels, its own
 /// channels starting at `offset`.
 #[derive(Debug, Clone, Copy)]
-struct RowShape {
-    width: usize,
-    c_total: usize,
-    offset: usize,
+pub(crate) struct RowShape {
+    pub(crate) width: usize,
+    pub(crate) c_total: usize,
+    pub(crate) offset: usize,
 }
 
 /// The output channel counts [`Conv`] has kernels for (MesoNet uses 1, 2, 4, 8 and 16).
@@ -97,10 +97,30 @@ impl Conv {
             offset,
         };
         let arch = pulp::Arch::new();
+        #[cfg(target_arch = "x86_64")]
+        let v3 = pulp::x86::V3::try_new();
         out.data
             .par_chunks_mut(width * c_total)
             .enumerate()
             .for_each(|(i, row)| {
+                #[cfg(target_arch = "x86_64")]
+                if let Some(simd) = v3
+                    && matches!(self.c_out, 8 | 16)
+                {
+                    pulp::Simd::vectorize(
+                        simd,
+                        super::avx2::Row {
+                            simd,
+                            conv: self,
+                            x: &padded,
+                            b: i / h,
+                            y: i % h,
+                            row,
+                            shape,
+                        },
+                    );
+                    return;
+                }
                 arch.dispatch(RowJob {
                     conv: self,
                     x: &padded,
