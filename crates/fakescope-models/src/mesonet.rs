@@ -156,16 +156,7 @@ fn conv(
 ) -> Result<Conv, Error> {
     let weight = p.values(format!("{layer}/kernel:0"), &[k, k, c_in, c_out])?;
     let bias = p.values(format!("{layer}/bias:0"), &[c_out])?;
-    Ok(Conv {
-        k,
-        dilation,
-        c_in,
-        c_out,
-        weight,
-        bias,
-        scale: vec![1.0; c_out],
-        shift: vec![0.0; c_out],
-    })
+    Ok(Conv::new([k, dilation, c_in, c_out], weight, bias))
 }
 
 /// The eval-mode batch norm `layer` as `(scale, shift)` per channel.

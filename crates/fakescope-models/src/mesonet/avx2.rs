@@ -1,5 +1,5 @@
 //! The convolution tile loop with explicit 8-lane vectors (AVX2 + FMA) for 8 and 16 output
-//! channels, the shapes that carry nearly all of MesoNet's work: a tile keeps `P × NV`
+//! channels or fewer (weights zero-padded to whole vectors): a tile keeps `P × NV`
 //! accumulator vectors in registers, multiplying one broadcast input value per pixel with one
 //! weight vector per 8 output channels. (Left to the compiler, the same loop spilled its
 //! accumulators to the stack on every step.)
@@ -9,7 +9,7 @@ use pulp::x86::V3;
 
 use super::kernels::{Conv, Map, RowShape};
 
-/// One output row of `conv` (8 or 16 output channels) for batch item `b`, output row `y`.
+/// One output row of `conv` (at most 16 output channels) for batch item `b`, output row `y`.
 pub(super) struct Row<'a> {
     pub(super) simd: V3,
     pub(super) conv: &'a Conv,
@@ -25,9 +25,10 @@ impl pulp::WithSimd for Row<'_> {
 
     #[inline(always)]
     fn with_simd<S: pulp::Simd>(mut self, _: S) {
-        match self.conv.c_out {
-            8 => self.run::<1, 8>(),
-            _ => self.run::<2, 4>(),
+        if self.conv.c_out <= 8 {
+            self.run::<1, 8>();
+        } else {
+            self.run::<2, 4>();
         }
     }
 }
@@ -54,7 +55,7 @@ impl Row<'_> {
         let (simd, conv, x) = (self.simd, self.conv, self.x);
         let (k, d, ci) = (conv.k, conv.dilation, conv.c_in);
         let co = 8 * NV;
-        let bias: [f32x8; NV] = std::array::from_fn(|v| load(&conv.bias[8 * v..]));
+        let bias: [f32x8; NV] = std::array::from_fn(|v| load(&conv.lanes_bias[8 * v..]));
         let mut acc = [bias; P];
         let in_row = x.w * x.c;
         for ky in 0..k {
@@ -64,7 +65,7 @@ impl Row<'_> {
                 let at = (px + kx * d) * ci;
                 let pixels = &input[at..at + P * ci];
                 let w0 = (ky * k + kx) * ci * co;
-                let taps = &conv.weight[w0..w0 + ci * co];
+                let taps = &conv.lanes_weight[w0..w0 + ci * co];
                 for (c, w) in taps.chunks_exact(co).enumerate() {
                     let w: [f32x8; NV] = std::array::from_fn(|v| load(&w[8 * v..]));
                     let v: [f32; P] = std::array::from_fn(|p| pixels[p * ci + c]);
@@ -89,7 +90,7 @@ impl Row<'_> {
         let conv = self.conv;
         for (p, acc) in acc.iter().enumerate() {
             let start = (px + p) * c_total + offset;
-            let out = &mut self.row[start..start + 8 * NV];
+            let out = &mut self.row[start..start + conv.c_out];
             let values: [[f32; 8]; NV] = acc.map(pulp::bytemuck::cast);
             for ((o, a), (s, t)) in out
                 .iter_mut()

@@ -76,9 +76,44 @@ pub(crate) struct Conv {
     pub(crate) bias: Vec<f32>,
     pub(crate) scale: Vec<f32>,
     pub(crate) shift: Vec<f32>,
+    /// `weight` with its output channels zero-padded to a whole number of 8-lane vectors
+    /// (`[k][k][c_in][lanes]`), for the vector kernels.
+    pub(crate) lanes_weight: Vec<f32>,
+    /// `bias` zero-padded the same way.
+    pub(crate) lanes_bias: Vec<f32>,
 }
 
 impl Conv {
+    /// A convolution from Keras' HWIO `weight` and `bias`, with ReLU and the identity affine.
+    pub(crate) fn new(
+        [k, dilation, c_in, c_out]: [usize; 4],
+        weight: Vec<f32>,
+        bias: Vec<f32>,
+    ) -> Conv {
+        let lanes = c_out.div_ceil(8) * 8;
+        let mut lanes_weight = vec![0.0; k * k * c_in * lanes];
+        for (dst, src) in lanes_weight
+            .chunks_exact_mut(lanes)
+            .zip(weight.chunks_exact(c_out))
+        {
+            dst[..c_out].copy_from_slice(src);
+        }
+        let mut lanes_bias = bias.clone();
+        lanes_bias.resize(lanes, 0.0);
+        Conv {
+            k,
+            dilation,
+            c_in,
+            c_out,
+            weight,
+            bias,
+            scale: vec![1.0; c_out],
+            shift: vec![0.0; c_out],
+            lanes_weight,
+            lanes_bias,
+        }
+    }
+
     /// The zero padding before and after that Keras "same" uses for this kernel and dilation.
     fn same_padding(&self) -> (usize, usize) {
         let total = (self.k - 1) * self.dilation;
@@ -105,7 +140,7 @@ impl Conv {
             .for_each(|(i, row)| {
                 #[cfg(target_arch = "x86_64")]
                 if let Some(simd) = v3
-                    && matches!(self.c_out, 8 | 16)
+                    && self.c_out <= 16
                 {
                     pulp::Simd::vectorize(
                         simd,
