@@ -57,12 +57,11 @@ impl Row<'_> {
         let co = 8 * NV;
         let bias: [f32x8; NV] = std::array::from_fn(|v| load(&conv.lanes_bias[8 * v..]));
         let mut acc = [bias; P];
-        let in_row = x.w * x.c;
+        let shift = self.shape.shift;
         for ky in 0..k {
-            let base = ((self.b * x.h + self.y + ky * d) * x.w) * x.c;
-            let input = &x.data[base..base + in_row];
+            let input = x.row(self.b, self.y + shift + ky * d);
             for kx in 0..k {
-                let at = (px + kx * d) * ci;
+                let at = (px + shift + kx * d) * ci;
                 let pixels = &input[at..at + P * ci];
                 let w0 = (ky * k + kx) * ci * co;
                 let taps = &conv.lanes_weight[w0..w0 + ci * co];
