@@ -34,7 +34,8 @@
 //! # Speed
 //!
 //! Inference runs on the CPU kernels of `mesonet::kernels` (direct channels-last convolutions
-//! with ReLU and batch norm fused into the output, rows in parallel with rayon), not on burn;
+//! with ReLU and batch norm fused into the output, AVX2 + FMA register tiles chosen at run
+//! time, rows in parallel with rayon), not on burn;
 //! the `device` argument of the loaders is accepted for symmetry with the other detectors.
 
 #[cfg(target_arch = "x86_64")]

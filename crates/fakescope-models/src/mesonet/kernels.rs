@@ -2,13 +2,12 @@
 //! Keras-"same" convolutions with ReLU and an optional per-channel affine (an eval-mode batch
 //! norm) fused into the output, "same" max pooling, and dense layers.
 //!
-//! Each convolution output row is computed in register tiles of 4 pixels × `CO` output
-//! channels (`CO` a compile-time constant, so the inner loop vectorises), reading a
-//! zero-padded copy of the input so that the inner loops need no bounds checks; rows run in
-//! parallel with rayon. Each row runs under [`pulp::Arch::dispatch`], so the tile loops
-//! (all `#[inline(always)]`) are compiled for the machine's instruction set at run time
-//! (AVX-512 or AVX2 + FMA on x86-64) and `f32::mul_add` becomes a fused multiply-add
-//! instruction there.
+//! Feature maps carry the zero border their consumer reads as "same" padding, so no
+//! convolution copies its input. Output rows run in parallel with rayon; on x86-64 with
+//! AVX2 + FMA each row runs the explicit register tiles of `mesonet::avx2` (8 or 4 pixels ×
+//! one or two 8-lane vectors of output channels). Elsewhere the portable tile loop here runs
+//! under [`pulp::Arch::dispatch`], so it is compiled for the machine's instruction set at run
+//! time and `f32::mul_add` becomes a fused multiply-add where the machine has one.
 
 use rayon::prelude::*;
 
