@@ -34,9 +34,12 @@
 //! # Speed
 //!
 //! Inference runs on the CPU kernels of `mesonet::kernels` (direct channels-last convolutions
-//! with ReLU and batch norm fused into the output, rows in parallel with rayon), not on burn;
+//! with ReLU and batch norm fused into the output, AVX2 + FMA register tiles chosen at run
+//! time, rows in parallel with rayon), not on burn;
 //! the `device` argument of the loaders is accepted for symmetry with the other detectors.
 
+#[cfg(target_arch = "x86_64")]
+mod avx2;
 mod kernels;
 
 use std::path::Path;
@@ -154,16 +157,7 @@ fn conv(
 ) -> Result<Conv, Error> {
     let weight = p.values(format!("{layer}/kernel:0"), &[k, k, c_in, c_out])?;
     let bias = p.values(format!("{layer}/bias:0"), &[c_out])?;
-    Ok(Conv {
-        k,
-        dilation,
-        c_in,
-        c_out,
-        weight,
-        bias,
-        scale: vec![1.0; c_out],
-        shift: vec![0.0; c_out],
-    })
+    Ok(Conv::new([k, dilation, c_in, c_out], weight, bias))
 }
 
 /// The eval-mode batch norm `layer` as `(scale, shift)` per channel.
@@ -309,19 +303,25 @@ impl MesoNet {
 
     /// [`MesoNet::forward`] on `n` crops whose length was checked.
     fn forward_group(&self, crops: &[f32], n: usize) -> Vec<f32> {
-        let mut x = Map {
-            data: crops.to_vec(),
-            n,
-            h: CROP_SIZE,
-            w: CROP_SIZE,
-            c: 3,
+        // Each map is made with the zero border its consumers read as "same" padding.
+        let input_pad = |stage: Option<&Stage>| {
+            stage.map_or(0, |s| {
+                s.branches
+                    .iter()
+                    .map(|b| b.reduce.as_ref().unwrap_or(&b.conv).same_padding())
+                    .max()
+                    .unwrap_or(0)
+            })
         };
-        for stage in &self.stages {
-            let mut out = Map::zeros(n, x.h, x.w, stage.channels);
+        let dims = [n, CROP_SIZE, CROP_SIZE, 3];
+        let mut x = Map::from_values(crops, dims, input_pad(self.stages.first()));
+        for (i, stage) in self.stages.iter().enumerate() {
+            let mut out = Map::zeros(n, x.h, x.w, stage.channels, 0);
             let mut offset = 0;
             for branch in &stage.branches {
                 let reduced = branch.reduce.as_ref().map(|r| {
-                    let mut m = Map::zeros(n, x.h, x.w, r.c_out);
+                    let pad = branch.conv.same_padding();
+                    let mut m = Map::zeros(n, x.h, x.w, r.c_out, pad);
                     r.run_into(&x, &mut m, 0);
                     m
                 });
@@ -330,7 +330,7 @@ impl MesoNet {
                     .run_into(reduced.as_ref().unwrap_or(&x), &mut out, offset);
                 offset += branch.conv.c_out;
             }
-            x = max_pool_same(&out, stage.pool);
+            x = max_pool_same(&out, stage.pool, input_pad(self.stages.get(i + 1)));
         }
         let flat = x.h * x.w * x.c;
         x.data
