@@ -70,6 +70,14 @@ pub enum Command {
         #[command(subcommand)]
         command: CalibrateCommand,
     },
+    /// Turn videos into DeepfakeBench training material: aligned face crops, landmarks and the
+    /// rearranged dataset JSON.
+    ///
+    /// Each video gives OUT/[<dir>/]frames/<video>/<frame:03>.png (256x256 crops of the largest
+    /// face, aligned with margin 1.3), landmarks/<video>/<frame:03>.npy ((5, 2) float32, in crop
+    /// pixels) and OUT/<DATASET>.json. Videos already complete are skipped, so an interrupted run
+    /// resumes. Exit code: 0 when every video was prepared, 1 when any failed, 2 on a usage error.
+    Prepare(PrepareArgs),
 }
 
 /// How to read score files (shared by `eval` and `calibrate`).
@@ -176,6 +184,41 @@ pub struct EvalArgs {
     /// Also write a self-contained HTML report (ROC, DET, histograms, reliability) to FILE.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+}
+
+/// `fakescope prepare`.
+#[derive(Debug, Args)]
+pub struct PrepareArgs {
+    /// Videos, or directories to search recursively for .mp4/.mov/.m4v/.avi/.mkv/.webm.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+    /// Output folder (frames/, landmarks/ and the dataset JSON).
+    #[arg(long, short, value_name = "DIR")]
+    pub output: PathBuf,
+    /// Dataset name: the JSON's top-level key and file name. FaceForensics++, its methods
+    /// (FF-DF, ...), DeepFakeDetection and FaceShifter get a compression level (c23, ...) below
+    /// each split, as DeepfakeBench's loader expects.
+    #[arg(long, value_name = "NAME", default_value = "FaceForensics++")]
+    pub dataset: String,
+    /// Frames sampled per video, evenly from first to last (DeepfakeBench's linspace rule).
+    #[arg(long, value_name = "N", default_value_t = 32)]
+    pub frames: usize,
+    /// Labels from folder names: LABEL=DIR,... (e.g. CelebDFv2_fake=Celeb-synthesis,
+    /// CelebDFv2_real=Celeb-real); the deepest matching folder of a video's path wins.
+    /// Default: FaceForensics++'s folders (Deepfakes=FF-DF, youtube=FF-real, ...).
+    #[arg(long, value_name = "LABEL=DIR,...")]
+    pub label_from_dir: Option<String>,
+    /// Split of the videos no --split-file names.
+    #[arg(long, value_name = "SPLIT", default_value = "test",
+          value_parser = ["train", "val", "test"])]
+    pub split: String,
+    /// SPLIT=FILE: a JSON array of video names or FaceForensics++ pairs (its train.json,
+    /// val.json, test.json) whose videos go to SPLIT. Repeatable.
+    #[arg(long, value_name = "SPLIT=FILE")]
+    pub split_file: Vec<String>,
+    /// Videos prepared in parallel (default: all cores).
+    #[arg(long, short, value_name = "N")]
+    pub jobs: Option<usize>,
 }
 
 /// `fakescope eval-localization`.

@@ -8,6 +8,7 @@ pub mod calibrate;
 pub mod eval;
 pub mod eval_localization;
 pub mod models;
+pub mod prepare;
 pub mod scan;
 
 /// Runs the parsed command; `Ok(false)` means it ran but some input failed.
@@ -18,5 +19,6 @@ pub fn run(cli: &Cli) -> Result<bool> {
         Command::Eval(args) => eval::run(&cli.global, args),
         Command::EvalLocalization(args) => eval_localization::run(&cli.global, args),
         Command::Calibrate { command } => calibrate::run(&cli.global, command),
+        Command::Prepare(args) => prepare::run(&cli.global, args),
     }
 }

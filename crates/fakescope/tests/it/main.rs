@@ -3,6 +3,7 @@
 mod common;
 mod eval_cmd;
 mod models_cmd;
+mod prepare_cmd;
 mod scan_bad_input;
 mod scan_faces;
 mod scan_formats;
