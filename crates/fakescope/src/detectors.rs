@@ -84,20 +84,27 @@ pub fn load(global: &GlobalArgs, names: &[String], optional: bool) -> Result<Loa
     Ok(loaded)
 }
 
-/// Loads MTCNN, the face finder, with the crop method.
-pub fn face_finder(global: &GlobalArgs, crop: CropKind) -> Result<Box<dyn FaceFinder>> {
+/// Loads MTCNN from the model store; `why` starts the error when it is not installed.
+pub fn load_mtcnn(global: &GlobalArgs, why: &str) -> Result<fakescope_faces::Mtcnn> {
     let manifest = Manifest::builtin();
     let resolver = Resolver::from_env(global.models_dir.clone());
-    let entry = manifest.get("mtcnn")?;
     let located = resolver
-        .locate_entry(entry)
-        .context("face detection needs the mtcnn model (or --crops for pre-cropped faces)")?;
+        .locate_entry(manifest.get("mtcnn")?)
+        .with_context(|| format!("{why} (`fakescope models pull mtcnn`)"))?;
     let file = |name: &str| {
         located
             .path(&format!("mtcnn/{name}.pt"))
             .with_context(|| format!("the mtcnn model has no {name}.pt"))
     };
-    let mtcnn = fakescope_faces::Mtcnn::load_files(file("pnet")?, file("rnet")?, file("onet")?)
-        .context("cannot load mtcnn")?;
+    fakescope_faces::Mtcnn::load_files(file("pnet")?, file("rnet")?, file("onet")?)
+        .context("cannot load mtcnn")
+}
+
+/// Loads MTCNN, the face finder, with the crop method.
+pub fn face_finder(global: &GlobalArgs, crop: CropKind) -> Result<Box<dyn FaceFinder>> {
+    let mtcnn = load_mtcnn(
+        global,
+        "face detection needs the mtcnn model (or --crops for pre-cropped faces)",
+    )?;
     Ok(Box::new(MtcnnFinder::new(mtcnn, crop)))
 }

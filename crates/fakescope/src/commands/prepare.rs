@@ -11,7 +11,6 @@ use fakescope_prepare::dataset::{
 };
 use fakescope_prepare::layout::{VideoJob, discover};
 use fakescope_prepare::video::{Options, Prepared, prepare_video};
-use fakescope_registry::{Manifest, Resolver};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
@@ -19,22 +18,6 @@ use crate::cli::{GlobalArgs, PrepareArgs};
 
 /// Label of videos no rule names.
 const UNLABELED: &str = "unlabeled";
-
-/// Loads MTCNN from the model store.
-fn load_mtcnn(global: &GlobalArgs) -> Result<fakescope_faces::Mtcnn> {
-    let manifest = Manifest::builtin();
-    let resolver = Resolver::from_env(global.models_dir.clone());
-    let located = resolver
-        .locate_entry(manifest.get("mtcnn")?)
-        .context("prepare needs the mtcnn model (fakescope models download mtcnn)")?;
-    let file = |name: &str| {
-        located
-            .path(&format!("mtcnn/{name}.pt"))
-            .with_context(|| format!("the mtcnn model has no {name}.pt"))
-    };
-    fakescope_faces::Mtcnn::load_files(file("pnet")?, file("rnet")?, file("onet")?)
-        .context("cannot load mtcnn")
-}
 
 fn splits(args: &PrepareArgs) -> Result<Splits> {
     let mut splits = Splits::new(&args.split)?;
@@ -71,7 +54,7 @@ pub fn run(global: &GlobalArgs, args: &PrepareArgs) -> Result<bool> {
     if found.jobs.is_empty() {
         bail!("no videos found in the inputs");
     }
-    let mtcnn = load_mtcnn(global)?;
+    let mtcnn = crate::detectors::load_mtcnn(global, "prepare needs the mtcnn model")?;
     let options = Options {
         frames: args.frames,
         ..Options::default()
