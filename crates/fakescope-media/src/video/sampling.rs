@@ -63,7 +63,7 @@ pub(crate) fn indices(sampling: Sampling, total: u64, average_fps: f64) -> Vec<u
 mod tests {
     use super::*;
 
-    /// Expected values printed by numpy 2 (`/work/venv-ref`):
+    /// Expected values printed by numpy (1.26, in a throwaway virtual environment):
     /// `list(np.linspace(0, t - 1, n, endpoint=True, dtype=int))`, duplicates then removed.
     #[test]
     fn count_matches_numpy_linspace() {

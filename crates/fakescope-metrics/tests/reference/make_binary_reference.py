@@ -1,7 +1,7 @@
 """Writes binary_reference.json: the expected values of fakescope-metrics' binary detection
 metrics, computed by the official code, for seeded score sets.
 
-    /work/venv-ref/bin/python make_binary_reference.py \
+    python make_binary_reference.py   # numpy 1.26, scikit-learn 1.9.1, scipy, pandas \
         ASVSPOOF5/evaluation-package DEEPFAKEBENCH/training/metrics [OUT.json]
 
 - ASVspoof 5 (`evaluation-package/calculate_modules.py`, imported from the first path):

@@ -114,7 +114,7 @@ mod tests {
     use super::probit;
 
     /// (p, Φ⁻¹(p)) from SciPy 1.x, printed with repr by
-    /// `/work/venv-ref/bin/python -c "from scipy.special import ndtri; print(float(ndtri(p)))"`.
+    /// `python -c "from scipy.special import ndtri; print(float(ndtri(p)))"`.
     const SCIPY_NDTRI: [(f64, f64); 22] = [
         (1e-300, -37.0470962993612),
         (1e-20, -9.262340089798409),
