@@ -1,8 +1,10 @@
 """Writes binary_reference.json: the expected values of fakescope-metrics' binary detection
 metrics, computed by the official code, for seeded score sets.
 
-    python make_binary_reference.py   # numpy 1.26, scikit-learn 1.9.1, scipy, pandas \
+    python make_binary_reference.py \
         ASVSPOOF5/evaluation-package DEEPFAKEBENCH/training/metrics [OUT.json]
+
+(run with numpy 1.26, scikit-learn 1.9.1, scipy and pandas from PyPI)
 
 - ASVspoof 5 (`evaluation-package/calculate_modules.py`, imported from the first path):
   compute_eer, compute_mindcf, compute_actDCF, calculate_CLLR.
