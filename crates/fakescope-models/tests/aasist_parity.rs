@@ -6,45 +6,15 @@
 //! else `../shared` next to the workspace. When absent, each test prints "skipped: ..." and
 //! passes.
 
-use std::path::{Path, PathBuf};
+mod common;
 
 use burn::tensor::Device;
 use fakescope_models::aasist::{Aasist, Config};
 use fakescope_models::{AudioDetectorName, ScoreConvention, load_audio_detector};
 
+use common::{max_abs_diff, models_dir, reference, shared_dir};
+
 const TOLERANCE: f32 = 1e-4;
-
-fn shared_dir() -> PathBuf {
-    std::env::var_os("FAKESCOPE_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
-}
-
-fn models_dir() -> PathBuf {
-    std::env::var_os("FAKESCOPE_MODELS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| shared_dir().join("models"))
-}
-
-/// A tensor of the reference file: (shape, f32 values).
-fn reference(file: &safetensors::SafeTensors, name: &str) -> (Vec<usize>, Vec<f32>) {
-    let view = file.tensor(name).unwrap();
-    assert_eq!(view.dtype(), safetensors::Dtype::F32, "{name}");
-    let values = view
-        .data()
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect();
-    (view.shape().to_vec(), values)
-}
-
-fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
-    assert_eq!(a.len(), b.len());
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
-}
 
 fn check(name: AudioDetectorName, weights: &str, fixture: &str) {
     let weights = models_dir().join(weights);

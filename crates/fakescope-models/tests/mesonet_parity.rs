@@ -6,35 +6,14 @@
 //! Needs the shared folder (`FAKESCOPE_MODELS`, `FAKESCOPE_SHARED`, else `../shared`); when it
 //! is absent each test prints "skipped: ..." and passes.
 
-use std::path::{Path, PathBuf};
+mod common;
 
 use burn::tensor::Device;
 use fakescope_models::{FaceDetectorName, face_detector_names, load_face_detector};
 
+use common::{models_dir, reference, shared_dir};
+
 const TOLERANCE: f32 = 1e-4;
-
-fn shared_dir() -> PathBuf {
-    std::env::var_os("FAKESCOPE_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
-}
-
-fn models_dir() -> PathBuf {
-    std::env::var_os("FAKESCOPE_MODELS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| shared_dir().join("models"))
-}
-
-fn reference(file: &safetensors::SafeTensors, name: &str) -> (Vec<usize>, Vec<f32>) {
-    let view = file.tensor(name).unwrap();
-    assert_eq!(view.dtype(), safetensors::Dtype::F32, "{name}");
-    let values = view
-        .data()
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect();
-    (view.shape().to_vec(), values)
-}
 
 /// (registry name, weight file, output tensor in the fixture)
 const MODELS: [(&str, &str, &str); 4] = [
