@@ -120,8 +120,11 @@ impl Taps {
     }
 }
 
+/// A fixed-point sum back to a byte. Sums are `i32`, as in Pillow: the weights of one output
+/// pixel add up to 2^22 (negative lobes included, at most about 1.3 · 2^22 in absolute value),
+/// so a sum of bytes times weights stays below 2^31.
 #[inline]
-fn clip8(acc: i64) -> u8 {
+fn clip8(acc: i32) -> u8 {
     (acc >> PRECISION_BITS).clamp(0, 255) as u8
 }
 
@@ -129,6 +132,10 @@ fn clip8(acc: i64) -> u8 {
 ///
 /// Sizes of 0 are raised to 1; an image already of that size is returned as a copy; an empty
 /// input gives a black image of the requested size.
+///
+/// Pillow resamples horizontally, rounds to bytes, then vertically. Here both passes run as
+/// [`resample_rows`] (each output row a weighted sum of whole input rows, which vectorizes);
+/// the horizontal one on the transposed image.
 pub fn resize_rgb(image: &RgbImage, width: u32, height: u32, filter: Filter) -> RgbImage {
     let (out_w, out_h) = (width.max(1) as usize, height.max(1) as usize);
     let (in_w, in_h) = (image.width() as usize, image.height() as usize);
@@ -139,7 +146,6 @@ pub fn resize_rgb(image: &RgbImage, width: u32, height: u32, filter: Filter) -> 
         return image.clone();
     }
     let src = image.as_raw();
-    let half = 1i64 << (PRECISION_BITS - 1);
 
     // Horizontal pass over only the rows the vertical pass reads (Pillow's box optimisation:
     // it changes nothing in the result, only the work).
@@ -153,50 +159,89 @@ pub fn resize_rgb(image: &RgbImage, width: u32, height: u32, filter: Filter) -> 
         None => (0, in_h),
     };
     let rows = row_last - row_first;
+    let band = &src[row_first * in_w * 3..row_last * in_w * 3];
     let horizontal: Vec<u8> = if in_w != out_w {
         let taps = Taps::new(in_w, out_w, filter);
-        let mut out = vec![0u8; rows * out_w * 3];
-        for y in 0..rows {
-            let line = &src[(row_first + y) * in_w * 3..(row_first + y + 1) * in_w * 3];
-            let dst = &mut out[y * out_w * 3..(y + 1) * out_w * 3];
-            for x in 0..out_w {
-                let (start, w) = taps.of(x);
-                let mut acc = [half; 3];
-                for (i, &k) in w.iter().enumerate() {
-                    let p = &line[(start + i) * 3..(start + i) * 3 + 3];
-                    for c in 0..3 {
-                        acc[c] += i64::from(p[c]) * i64::from(k);
-                    }
-                }
-                for c in 0..3 {
-                    dst[x * 3 + c] = clip8(acc[c]);
-                }
+        let columns = transpose(band, rows, in_w);
+        let resampled = resample_rows(&columns, rows * 3, &taps, 0);
+        transpose(&resampled, out_w, rows)
+    } else {
+        band.to_vec()
+    };
+    let out = match vertical {
+        Some(v) => resample_rows(&horizontal, out_w * 3, &v, row_first),
+        None => horizontal,
+    };
+    RgbImage::from_raw(out_w as u32, out_h as u32, out)
+        .expect("the passes wrote width * height * 3 bytes")
+}
+
+/// Output row `j` (of `taps.spans.len()`) is the rounded sum of input rows `start_j + i`
+/// (counted from `first_row`, the first row `rows` holds) times weight `i`. Rows are `len`
+/// bytes long. Compiled for the best instruction set the CPU has (pulp dispatch).
+fn resample_rows(rows: &[u8], len: usize, taps: &Taps, first_row: usize) -> Vec<u8> {
+    pulp::Arch::new().dispatch(Resample {
+        rows,
+        len,
+        taps,
+        first_row,
+    })
+}
+
+/// The arguments of [`resample_rows`], for [`pulp::Arch::dispatch`].
+struct Resample<'a> {
+    rows: &'a [u8],
+    len: usize,
+    taps: &'a Taps,
+    first_row: usize,
+}
+
+impl pulp::WithSimd for Resample<'_> {
+    type Output = Vec<u8>;
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _: S) -> Vec<u8> {
+        let Resample {
+            rows,
+            len,
+            taps,
+            first_row,
+        } = self;
+        resample_rows_with(rows, len, taps, first_row)
+    }
+}
+
+#[inline(always)]
+fn resample_rows_with(rows: &[u8], len: usize, taps: &Taps, first_row: usize) -> Vec<u8> {
+    let half = 1i32 << (PRECISION_BITS - 1);
+    let mut out = vec![0u8; taps.spans.len() * len];
+    // One row of sums, tap by tap: the inner loop runs along the row and vectorizes.
+    let mut acc = vec![0i32; len];
+    for (j, dst) in out.chunks_exact_mut(len).enumerate() {
+        let (start, w) = taps.of(j);
+        acc.fill(half);
+        for (i, &k) in w.iter().enumerate() {
+            let row = start - first_row + i;
+            for (a, &p) in acc.iter_mut().zip(&rows[row * len..(row + 1) * len]) {
+                *a += i32::from(p) * k;
             }
         }
-        out
-    } else {
-        src[row_first * in_w * 3..row_last * in_w * 3].to_vec()
-    };
-
-    let Some(v) = vertical else {
-        return RgbImage::from_raw(out_w as u32, out_h as u32, horizontal)
-            .expect("the horizontal pass wrote width * height * 3 bytes");
-    };
-    let stride = out_w * 3;
-    let mut out = vec![0u8; out_h * stride];
-    for y in 0..out_h {
-        let (start, w) = v.of(y);
-        let dst = &mut out[y * stride..(y + 1) * stride];
-        for (x, d) in dst.iter_mut().enumerate() {
-            let mut acc = half;
-            for (i, &k) in w.iter().enumerate() {
-                acc += i64::from(horizontal[(start - row_first + i) * stride + x]) * i64::from(k);
-            }
-            *d = clip8(acc);
+        for (d, &a) in dst.iter_mut().zip(&acc) {
+            *d = clip8(a);
         }
     }
-    RgbImage::from_raw(out_w as u32, out_h as u32, out)
-        .expect("the vertical pass wrote width * height * 3 bytes")
+    out
+}
+
+/// The `h x w` RGB image `pixels` transposed to `w x h`.
+fn transpose(pixels: &[u8], h: usize, w: usize) -> Vec<u8> {
+    let mut out = vec![0u8; pixels.len()];
+    for (x, column) in out.chunks_exact_mut(h * 3).enumerate() {
+        for (p, row) in column.chunks_exact_mut(3).zip(pixels.chunks_exact(w * 3)) {
+            p.copy_from_slice(&row[x * 3..x * 3 + 3]);
+        }
+    }
+    out
 }
 
 #[cfg(test)]

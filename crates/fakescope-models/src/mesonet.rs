@@ -33,23 +33,25 @@
 //!
 //! # Speed
 //!
-//! Inference runs on the CPU kernels of `mesonet::kernels` (direct channels-last convolutions
-//! with ReLU and batch norm fused into the output, AVX2 + FMA register tiles chosen at run
-//! time, rows in parallel with rayon), not on burn;
-//! the `device` argument of the loaders is accepted for symmetry with the other detectors.
+//! Inference runs on the CPU kernels of `mesonet::kernels`, not on burn: direct convolutions
+//! on channel planes with pixels in the SIMD lanes, ReLU, batch norm and max pooling fused into
+//! each convolution's output, instruction set chosen at run time. A crop runs on one thread
+//! with its feature maps in that thread's cache; the crops of a batch run in parallel with
+//! rayon. The `device` argument of the loaders is accepted for symmetry with the other
+//! detectors.
 
-#[cfg(target_arch = "x86_64")]
-mod avx2;
 mod kernels;
 
 use std::path::Path;
+use std::sync::Mutex;
 
 use burn::tensor::Device;
 use fakescope_nn::Params;
 use fakescope_weights::StateDict;
 
 use crate::{DetectorInfo, Error, FaceDetector, InputSpec, Modality, ScoreConvention};
-use kernels::{Conv, Map, SUPPORTED_C_OUT, dense, max_pool_same};
+use kernels::{Conv, Planes, dense};
+use rayon::prelude::*;
 
 /// Side of the square face crop MesoNet takes.
 pub const CROP_SIZE: usize = 256;
@@ -57,8 +59,8 @@ pub const CROP_SIZE: usize = 256;
 /// Keras' default batch-norm epsilon.
 const BN_EPSILON: f32 = 1e-3;
 
-/// Crops run through the network together (more only adds cache misses).
-const CROPS_PER_PASS: usize = 2;
+/// Output rows of a stage computed together (see [`MesoNet::forward_one`]).
+const BAND_ROWS: usize = 8;
 
 /// Slope of the LeakyReLU after the first dense layer.
 const LEAKY_SLOPE: f32 = 0.1;
@@ -116,14 +118,28 @@ struct Stage {
 }
 
 /// A loaded MesoNet detector.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct MesoNet {
     info: DetectorInfo,
     stages: Vec<Stage>,
-    /// `[1024][16]` and `[16]`.
+    /// `[1024][16]` (rows in the channel-major order of the last feature map; Keras flattens
+    /// height-width-channel) and `[16]`.
     dense1: (Vec<f32>, Vec<f32>),
     /// `[16][1]` and `[1]`.
     dense2: (Vec<f32>, Vec<f32>),
+    /// Feature maps of finished crops, reused by the next (their borders stay zero).
+    spare: Mutex<Vec<Scratch>>,
+}
+
+/// The feature maps one crop needs.
+#[derive(Debug)]
+struct Scratch {
+    /// The input, then each stage's pooled output, each with the border its reader needs.
+    maps: Vec<Planes>,
+    /// Per stage and branch, the output of the branch's 1×1 reduction (if it has one).
+    reduced: Vec<Vec<Option<Planes>>>,
+    /// Row buffer of the convolutions.
+    rows: Vec<f32>,
 }
 
 /// Layer names of one kind (`conv2d`, ...) in the file, ordered by their number, padded with
@@ -157,7 +173,7 @@ fn conv(
 ) -> Result<Conv, Error> {
     let weight = p.values(format!("{layer}/kernel:0"), &[k, k, c_in, c_out])?;
     let bias = p.values(format!("{layer}/bias:0"), &[c_out])?;
-    Ok(Conv::new([k, dilation, c_in, c_out], weight, bias))
+    Ok(Conv::new([k, dilation, c_in, c_out], &weight, bias))
 }
 
 /// The eval-mode batch norm `layer` as `(scale, shift)` per channel.
@@ -253,8 +269,17 @@ impl MesoNet {
             c_in = channels;
         }
         let flat = (CROP_SIZE / 32) * (CROP_SIZE / 32) * c_in;
+        let keras_dense1 = p.values(format!("{}/kernel:0", denses[0]), &[flat, 16])?;
+        // Keras flattens [h][w][c]; the last feature map is [c][h][w].
+        let side = CROP_SIZE / 32;
+        let mut channel_major = vec![0.0; keras_dense1.len()];
+        for (i, row) in keras_dense1.chunks_exact(16).enumerate() {
+            let (pixel, ch) = (i / c_in, i % c_in);
+            let at = ch * side * side + pixel;
+            channel_major[at * 16..(at + 1) * 16].copy_from_slice(row);
+        }
         let dense1 = (
-            p.values(format!("{}/kernel:0", denses[0]), &[flat, 16])?,
+            channel_major,
             p.values(format!("{}/bias:0", denses[0]), &[16])?,
         );
         let dense2 = (
@@ -262,11 +287,6 @@ impl MesoNet {
             p.values(format!("{}/bias:0", denses[1]), &[1])?,
         );
         p.finish()?;
-        debug_assert!(stages.iter().all(|s| {
-            s.branches
-                .iter()
-                .all(|b| SUPPORTED_C_OUT.contains(&b.conv.c_out))
-        }));
         Ok(MesoNet {
             info: DetectorInfo {
                 name,
@@ -277,6 +297,7 @@ impl MesoNet {
             stages,
             dense1,
             dense2,
+            spare: Mutex::new(Vec::new()),
         })
     }
 
@@ -293,17 +314,21 @@ impl MesoNet {
                 ),
             });
         }
-        // A few crops at a time keep the feature maps in cache (rows run in parallel).
-        let mut out = Vec::with_capacity(n);
-        for group in crops.chunks(per_crop * CROPS_PER_PASS) {
-            out.extend(self.forward_group(group, group.len() / per_crop));
-        }
-        Ok(out)
+        // One crop per task: its maps stay in the cache of the core that runs it.
+        Ok(crops
+            .par_chunks_exact(per_crop)
+            .map_init(
+                || SpareGuard::take(self),
+                |scratch, crop| self.forward_one(crop, scratch.get()),
+            )
+            .collect())
     }
 
-    /// [`MesoNet::forward`] on `n` crops whose length was checked.
-    fn forward_group(&self, crops: &[f32], n: usize) -> Vec<f32> {
-        // Each map is made with the zero border its consumers read as "same" padding.
+    /// Feature maps for one crop, each with the zero border its reader needs.
+    fn scratch(&self) -> Scratch {
+        // The border a map needs is the widest "same" padding among the convolutions that
+        // read it: a stage's first convolutions (reductions included) for its input, a
+        // branch's second convolution for the reduction's output.
         let input_pad = |stage: Option<&Stage>| {
             stage.map_or(0, |s| {
                 s.branches
@@ -313,39 +338,114 @@ impl MesoNet {
                     .unwrap_or(0)
             })
         };
-        let dims = [n, CROP_SIZE, CROP_SIZE, 3];
-        let mut x = Map::from_values(crops, dims, input_pad(self.stages.first()));
+        let mut maps = vec![Planes::zeros(
+            3,
+            CROP_SIZE,
+            CROP_SIZE,
+            input_pad(self.stages.first()),
+        )];
+        let mut reduced = Vec::new();
+        let mut side = CROP_SIZE;
         for (i, stage) in self.stages.iter().enumerate() {
-            let mut out = Map::zeros(n, x.h, x.w, stage.channels, 0);
-            let mut offset = 0;
-            for branch in &stage.branches {
-                let reduced = branch.reduce.as_ref().map(|r| {
-                    let pad = branch.conv.same_padding();
-                    let mut m = Map::zeros(n, x.h, x.w, r.c_out, pad);
-                    r.run_into(&x, &mut m, 0);
-                    m
-                });
-                branch
-                    .conv
-                    .run_into(reduced.as_ref().unwrap_or(&x), &mut out, offset);
-                offset += branch.conv.c_out;
-            }
-            x = max_pool_same(&out, stage.pool, input_pad(self.stages.get(i + 1)));
+            reduced.push(
+                stage
+                    .branches
+                    .iter()
+                    .map(|b| {
+                        let r = b.reduce.as_ref()?;
+                        Some(Planes::zeros(r.c_out, side, side, b.conv.same_padding()))
+                    })
+                    .collect(),
+            );
+            side /= stage.pool;
+            let pad = input_pad(self.stages.get(i + 1));
+            maps.push(Planes::zeros(stage.channels, side, side, pad));
         }
-        let flat = x.h * x.w * x.c;
-        x.data
-            .chunks_exact(flat)
-            .map(|row| {
-                let mut hidden = dense(row, &self.dense1.0, &self.dense1.1);
-                for h in &mut hidden {
-                    if *h < 0.0 {
-                        *h *= LEAKY_SLOPE;
-                    }
+        Scratch {
+            maps,
+            reduced,
+            rows: Vec::new(),
+        }
+    }
+
+    /// The sigmoid output for one crop (`[256][256][3]`) whose length was checked.
+    fn forward_one(&self, crop: &[f32], scratch: &mut Scratch) -> f32 {
+        let Scratch {
+            maps,
+            reduced,
+            rows,
+        } = scratch;
+        maps[0].fill_channels_last(crop);
+        for (i, (stage, reduced)) in self.stages.iter().zip(reduced).enumerate() {
+            let (done, next) = maps.split_at_mut(i + 1);
+            let (x, out) = (&done[i], &mut next[0]);
+            // In bands of output rows, so that the rows a reduction writes are still in the
+            // cache when its branch reads them.
+            let mut reduced_rows = vec![0; reduced.len()];
+            for band in (0..out.h).step_by(BAND_ROWS) {
+                let band = band..(band + BAND_ROWS).min(out.h);
+                let mut offset = 0;
+                for ((branch, reduced), ready) in stage
+                    .branches
+                    .iter()
+                    .zip(reduced.iter_mut())
+                    .zip(&mut reduced_rows)
+                {
+                    let input = match (&branch.reduce, reduced) {
+                        (Some(reduce), Some(r)) => {
+                            // The rows the branch reads: its band and the border of its taps.
+                            let need =
+                                (band.end * stage.pool + branch.conv.same_padding()).min(r.h);
+                            reduce.run(x, 1, r, 0, *ready..need, rows);
+                            *ready = need;
+                            &*r
+                        }
+                        _ => x,
+                    };
+                    branch
+                        .conv
+                        .run(input, stage.pool, out, offset, band.clone(), rows);
+                    offset += branch.conv.c_out;
                 }
-                let logit = dense(&hidden, &self.dense2.0, &self.dense2.1)[0];
-                1.0 / (1.0 + (-logit).exp())
-            })
-            .collect()
+            }
+        }
+        let last = maps.last().map_or(&[][..], Planes::unpadded);
+        let mut hidden = dense(last, &self.dense1.0, &self.dense1.1);
+        for h in &mut hidden {
+            if *h < 0.0 {
+                *h *= LEAKY_SLOPE;
+            }
+        }
+        let logit = dense(&hidden, &self.dense2.0, &self.dense2.1)[0];
+        1.0 / (1.0 + (-logit).exp())
+    }
+}
+
+/// Scratch maps taken from a detector's spares for one rayon task, given back when dropped.
+struct SpareGuard<'a> {
+    net: &'a MesoNet,
+    scratch: Option<Scratch>,
+}
+
+impl<'a> SpareGuard<'a> {
+    fn take(net: &'a MesoNet) -> SpareGuard<'a> {
+        let spare = net.spare.lock().ok().and_then(|mut s| s.pop());
+        SpareGuard {
+            net,
+            scratch: Some(spare.unwrap_or_else(|| net.scratch())),
+        }
+    }
+
+    fn get(&mut self) -> &mut Scratch {
+        self.scratch.get_or_insert_with(|| self.net.scratch())
+    }
+}
+
+impl Drop for SpareGuard<'_> {
+    fn drop(&mut self) {
+        if let (Some(scratch), Ok(mut spare)) = (self.scratch.take(), self.net.spare.lock()) {
+            spare.push(scratch);
+        }
     }
 }
 

@@ -86,7 +86,7 @@ pub struct ScoredFace {
 }
 
 /// A face (`None` with `--crops`) and its crop as floats in [0, 1], channels last.
-type Crop = (Option<FoundFace>, Vec<f32>);
+type Crop = (Option<FoundFace>, RgbImage);
 
 /// The face-forgery detectors, how faces are found, and how scores pool.
 pub struct FaceStage {
@@ -139,25 +139,19 @@ impl FaceStage {
         self.size
     }
 
-    /// Faces of one image and their crops (in [0, 1], channels last).
+    /// Faces of one image and their crops.
     fn faces_of(&self, image: &RgbImage) -> Result<Vec<Crop>, String> {
-        let to_floats = |crop: &RgbImage| -> Vec<f32> {
-            crop.as_raw()
-                .iter()
-                .map(|&v| f32::from(v) / 255.0)
-                .collect()
-        };
         match (self.mode, &self.finder) {
             (FaceMode::Crops, _) => {
                 let crop = resize_rgb(image, self.size, self.size, Filter::Bicubic);
-                Ok(vec![(None, to_floats(&crop))])
+                Ok(vec![(None, crop)])
             }
             (FaceMode::Detect, Some(finder)) => Ok(finder
                 .find(image)?
                 .into_iter()
                 .filter_map(|face| {
                     let crop = finder.crop(image, &face, self.size)?;
-                    Some((Some(face), to_floats(&crop)))
+                    Some((Some(face), crop))
                 })
                 .collect()),
             (FaceMode::Detect, None) => Err("no face finder".into()),
@@ -177,21 +171,24 @@ impl FaceStage {
             .map(|image| self.faces_of(&image))
             .collect();
 
-        // Every crop of every image, in order, scored in batches by each detector.
-        let crop_len = (self.size * self.size * 3) as usize;
-        let crops: Vec<&[f32]> = found
+        // Every crop of every image, in order, scored in batches by each detector. A batch
+        // goes to the detectors as values in [0, 1], channels last, in one reused buffer.
+        let crops: Vec<&RgbImage> = found
             .iter()
             .filter_map(|r| r.as_ref().ok())
             .flatten()
-            .map(|(_, c)| c.as_slice())
+            .map(|(_, c)| c)
             .collect();
+        let crop_len = (self.size * self.size * 3) as usize;
+        let batch_size = batch_size.max(1);
+        let mut data = Vec::with_capacity(batch_size.min(crops.len()) * crop_len);
         let mut per_detector: Vec<Vec<f64>> = Vec::with_capacity(self.detectors.len());
         for detector in &self.detectors {
             let mut probs = Vec::with_capacity(crops.len());
-            for chunk in crops.chunks(batch_size.max(1)) {
-                let mut data = Vec::with_capacity(chunk.len() * crop_len);
-                for c in chunk {
-                    data.extend_from_slice(c);
+            for chunk in crops.chunks(batch_size) {
+                data.clear();
+                for crop in chunk {
+                    data.extend(crop.as_raw().iter().map(|&v| f32::from(v) / 255.0));
                 }
                 match detector.fake_probability(&data, chunk.len()) {
                     Ok(p) => probs.extend(p),

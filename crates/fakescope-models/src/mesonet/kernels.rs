@@ -1,349 +1,407 @@
-//! The CPU kernels MesoNet needs, channels last (`[n, h, w, c]`), inference only:
-//! Keras-"same" convolutions with ReLU and an optional per-channel affine (an eval-mode batch
-//! norm) fused into the output, "same" max pooling, and dense layers.
+//! The CPU kernels MesoNet needs, for one image at a time, inference only: a Keras-"same"
+//! convolution with everything that follows it in a MesoNet stage fused into its output
+//! (ReLU, the eval-mode batch norm as a per-channel affine, and max pooling).
 //!
-//! Feature maps carry the zero border their consumer reads as "same" padding, so no
-//! convolution copies its input. Output rows run in parallel with rayon; on x86-64 with
-//! AVX2 + FMA each row runs the explicit register tiles of `mesonet::avx2` (8 or 4 pixels ×
-//! one or two 8-lane vectors of output channels). Elsewhere the portable tile loop here runs
-//! under [`pulp::Arch::dispatch`], so it is compiled for the machine's instruction set at run
-//! time and `f32::mul_add` becomes a fused multiply-add where the machine has one.
+//! # Layout
+//!
+//! Feature maps are channel planes ([`Planes`], `[c][h][w]`), each inside the zero border its
+//! consumer reads as "same" padding. Neighbouring *pixels* of a row fill the SIMD lanes, so a
+//! convolution uses every lane whatever its channel count: MesoInception's branches have 1, 2
+//! and 4 channels, which would leave most lanes empty with channels in the lanes.
+//!
+//! # Register tiles
+//!
+//! One step computes a tile of `T` output channels × `R` output rows × `P` vectors of
+//! neighbouring pixels in registers: for every input channel and kernel tap it loads `R × P`
+//! input vectors and broadcasts `T` weights, then does `T × R × P` fused multiply-adds. The
+//! tile then goes through ReLU and the affine, the `R` rows are max-pooled vertically in
+//! registers and into a small row buffer, and pooling ends horizontally when the buffer holds
+//! the whole window. The code is generic over [`pulp::Simd`] and runs under
+//! [`pulp::Arch::dispatch`], so it is compiled for AVX-512 (16 lanes, 32 registers), AVX2 + FMA
+//! (8 lanes, 16 registers), NEON and plain scalar code, and the best one the CPU has runs.
 
-use rayon::prelude::*;
+use std::ops::Range;
 
-/// A batch of channels-last feature maps of `h × w` pixels, each inside a zero border `pad`
-/// pixels wide (so a convolution reads its "same" padding in place, without a copy).
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Map {
-    pub(crate) data: Vec<f32>,
-    pub(crate) n: usize,
+use pulp::Simd;
+
+/// Channel planes of one image, `[c][h + 2·pad][w + 2·pad]`: each plane inside a zero border
+/// `pad` pixels wide, so a convolution reads its "same" padding in place, without a copy.
+/// Kernels write only the content, so the border stays zero when the planes are reused.
+#[derive(Debug, Clone)]
+pub(crate) struct Planes {
+    data: Vec<f32>,
+    pub(crate) c: usize,
     pub(crate) h: usize,
     pub(crate) w: usize,
-    pub(crate) c: usize,
     pub(crate) pad: usize,
 }
 
-impl Map {
-    pub(crate) fn zeros(n: usize, h: usize, w: usize, c: usize, pad: usize) -> Map {
-        Map {
-            data: vec![0.0; n * (h + 2 * pad) * (w + 2 * pad) * c],
-            n,
+impl Planes {
+    pub(crate) fn zeros(c: usize, h: usize, w: usize, pad: usize) -> Planes {
+        Planes {
+            data: vec![0.0; c * (h + 2 * pad) * (w + 2 * pad)],
+            c,
             h,
             w,
-            c,
             pad,
         }
     }
 
-    /// Values in one row including its border.
-    pub(crate) fn row_len(&self) -> usize {
-        (self.w + 2 * self.pad) * self.c
+    /// Values in one row, border included.
+    fn stride(&self) -> usize {
+        self.w + 2 * self.pad
     }
 
-    /// Row `r` (counted from the top of the border) of map `b`, border included.
-    pub(crate) fn row(&self, b: usize, r: usize) -> &[f32] {
-        let len = self.row_len();
-        let start = (b * (self.h + 2 * self.pad) + r) * len;
-        &self.data[start..start + len]
+    /// Values in one plane, border included.
+    fn plane_len(&self) -> usize {
+        (self.h + 2 * self.pad) * self.stride()
     }
 
-    /// `n` unpadded maps `values` (`[n][h][w][c]`) copied inside a border of `pad`.
-    pub(crate) fn from_values(values: &[f32], [n, h, w, c]: [usize; 4], pad: usize) -> Map {
-        let mut out = Map::zeros(n, h, w, c, pad);
-        let (len, content) = (out.row_len(), w * c);
-        for (i, src) in values.chunks_exact(content).enumerate() {
-            let (b, y) = (i / h, i % h);
-            let dst = (b * (h + 2 * pad) + y + pad) * len + pad * c;
-            out.data[dst..dst + content].copy_from_slice(src);
-        }
-        out
+    /// Index in `data` of the first content value of content row `y` of plane `c`.
+    fn content_start(&self, c: usize, y: usize) -> usize {
+        c * self.plane_len() + (y + self.pad) * self.stride() + self.pad
     }
 
-    /// Calls `f(b, y, row)` for every content row `y` of every map `b` in parallel, `row`
-    /// starting at the first content pixel.
-    fn for_each_row_mut(&mut self, f: impl Fn(usize, usize, &mut [f32]) + Sync) {
-        let (h, pad, c, len) = (self.h, self.pad, self.c, self.row_len());
-        let padded_h = h + 2 * pad;
-        self.data
-            .par_chunks_mut(len)
-            .enumerate()
-            .for_each(|(i, row)| {
-                let (b, r) = (i / padded_h, i % padded_h);
-                if r >= pad && r < pad + h {
-                    f(b, r - pad, &mut row[pad * c..]);
+    /// The `w` content values of content row `y` of plane `c`.
+    fn content_row_mut(&mut self, c: usize, y: usize) -> &mut [f32] {
+        let start = self.content_start(c, y);
+        &mut self.data[start..start + self.w]
+    }
+
+    /// Copies one channels-last image `[h][w][c]` into the content.
+    pub(crate) fn fill_channels_last(&mut self, values: &[f32]) {
+        let (c, w) = (self.c, self.w);
+        for (y, row) in values.chunks_exact(w * c).take(self.h).enumerate() {
+            for ch in 0..c {
+                let dst = self.content_row_mut(ch, y);
+                for (d, pixel) in dst.iter_mut().zip(row.chunks_exact(c)) {
+                    *d = pixel[ch];
                 }
-            });
+            }
+        }
+    }
+
+    /// The content, channel-major (`[c][h][w]`); all of `data` when there is no border.
+    pub(crate) fn unpadded(&self) -> &[f32] {
+        assert_eq!(self.pad, 0, "unpadded() needs planes without a border");
+        &self.data
     }
 }
 
-/// Where a convolution writes in an output row: `width` pixels of `c_total` channels, its own
-/// channels starting at `offset`.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct RowShape {
-    /// How far the input's border is wider than this convolution needs: input row and column
-    /// of output pixel `(y, x)`'s first tap are `y + shift` and `x + shift`.
-    pub(crate) shift: usize,
-    pub(crate) width: usize,
-    pub(crate) c_total: usize,
-    pub(crate) offset: usize,
-}
+/// Output channels in one register tile at most.
+const TILE_C: usize = 4;
 
-/// The output channel counts [`Conv`] has kernels for (MesoNet uses 1, 2, 4, 8 and 16).
-pub(crate) const SUPPORTED_C_OUT: [usize; 5] = [1, 2, 4, 8, 16];
-
-/// A stride-1 convolution with Keras "same" padding, ReLU, then `y · scale + shift` per output
-/// channel. Weights are Keras' HWIO layout `[k][k][c_in][c_out]`.
+/// A stride-1 convolution with Keras "same" padding, then ReLU, then `y · scale + shift` per
+/// output channel (an eval-mode batch norm; the identity for a plain ReLU convolution).
 #[derive(Debug, Clone)]
 pub(crate) struct Conv {
     pub(crate) k: usize,
     pub(crate) dilation: usize,
     pub(crate) c_in: usize,
     pub(crate) c_out: usize,
-    pub(crate) weight: Vec<f32>,
-    pub(crate) bias: Vec<f32>,
+    /// The weights by tiles of output channels ([`Conv::tiles`]): tile `(first, width)` holds
+    /// `[c_in][k][k][width]` from `first · c_in · k · k` on.
+    packed: Vec<f32>,
+    bias: Vec<f32>,
     pub(crate) scale: Vec<f32>,
     pub(crate) shift: Vec<f32>,
-    /// `weight` with its output channels zero-padded to a whole number of 8-lane vectors
-    /// (`[k][k][c_in][lanes]`), for the vector kernels.
-    pub(crate) lanes_weight: Vec<f32>,
-    /// `bias` zero-padded the same way.
-    pub(crate) lanes_bias: Vec<f32>,
 }
 
 impl Conv {
-    /// A convolution from Keras' HWIO `weight` and `bias`, with ReLU and the identity affine.
+    /// A convolution from Keras' HWIO `weight` (`[k][k][c_in][c_out]`) and `bias`, with ReLU
+    /// and the identity affine.
     pub(crate) fn new(
         [k, dilation, c_in, c_out]: [usize; 4],
-        weight: Vec<f32>,
+        weight: &[f32],
         bias: Vec<f32>,
     ) -> Conv {
-        let lanes = c_out.div_ceil(8) * 8;
-        let mut lanes_weight = vec![0.0; k * k * c_in * lanes];
-        for (dst, src) in lanes_weight
-            .chunks_exact_mut(lanes)
-            .zip(weight.chunks_exact(c_out))
-        {
-            dst[..c_out].copy_from_slice(src);
+        assert_eq!(weight.len(), k * k * c_in * c_out, "HWIO weight shape");
+        let mut packed = Vec::with_capacity(weight.len());
+        for (first, width) in tiles(c_out) {
+            for ci in 0..c_in {
+                for tap in 0..k * k {
+                    let at = (tap * c_in + ci) * c_out + first;
+                    packed.extend_from_slice(&weight[at..at + width]);
+                }
+            }
         }
-        let mut lanes_bias = bias.clone();
-        lanes_bias.resize(lanes, 0.0);
         Conv {
             k,
             dilation,
             c_in,
             c_out,
-            weight,
+            packed,
             bias,
             scale: vec![1.0; c_out],
             shift: vec![0.0; c_out],
-            lanes_weight,
-            lanes_bias,
         }
     }
 
-    /// The zero padding before and after that Keras "same" uses for this kernel and dilation.
     /// The zero border Keras "same" padding needs on each side (kernels are odd-sized).
     pub(crate) fn same_padding(&self) -> usize {
         (self.k - 1) * self.dilation / 2
     }
 
-    /// Runs the convolution on `x` and writes its channels into `out` (same `n`, `h`, `w`;
-    /// any border) starting at channel `offset` (a concatenation along channels). `x` is read
-    /// in place when its border is wide enough, else from a copy with a wider one.
-    pub(crate) fn run_into(&self, x: &Map, out: &mut Map, offset: usize) {
-        let need = self.same_padding();
-        let copy;
-        let x = if x.pad >= need {
-            x
-        } else {
-            copy = Map::from_values(&unpadded(x), [x.n, x.h, x.w, x.c], need);
-            &copy
-        };
-        let shape = RowShape {
-            shift: x.pad - need,
-            width: out.w,
-            c_total: out.c,
+    /// Runs the convolution with ReLU and the affine on `x`, max-pools the result in `pool × pool`
+    /// windows with stride `pool`, and writes output rows `out_rows` of it into `out`'s
+    /// channels from `offset` on (a concatenation along channels). `rows` is scratch space,
+    /// grown as needed.
+    ///
+    /// `x` must have the border this convolution needs (or wider), a size that `pool` divides
+    /// and a width that the SIMD lanes divide (true of every power of two from 16 on); `out` must
+    /// be `pool` times smaller.
+    pub(crate) fn run(
+        &self,
+        x: &Planes,
+        pool: usize,
+        out: &mut Planes,
+        offset: usize,
+        out_rows: Range<usize>,
+        rows: &mut Vec<f32>,
+    ) {
+        assert!(x.pad >= self.same_padding(), "input border too narrow");
+        assert!(x.c == self.c_in && offset + self.c_out <= out.c);
+        assert!(x.h == out.h * pool && x.w == out.w * pool && out_rows.end <= out.h);
+        rows.resize(TILE_C * x.w, 0.0);
+        pulp::Arch::new().dispatch(Job {
+            conv: self,
+            x,
+            pool,
+            out,
             offset,
-        };
-        let arch = pulp::Arch::new();
-        #[cfg(target_arch = "x86_64")]
-        let v3 = pulp::x86::V3::try_new();
-        out.for_each_row_mut(|b, y, row| {
-            #[cfg(target_arch = "x86_64")]
-            if let Some(simd) = v3
-                && self.c_out <= 16
-            {
-                pulp::Simd::vectorize(
-                    simd,
-                    super::avx2::Row {
-                        simd,
-                        conv: self,
-                        x,
-                        b,
-                        y,
-                        row,
-                        shape,
-                    },
-                );
-                return;
-            }
-            arch.dispatch(RowJob {
-                conv: self,
-                x,
-                b,
-                y,
-                row,
-                shape,
-            });
+            out_rows,
+            rows,
         });
     }
+}
 
-    /// One output row `y` of batch item `b`; `row` is `[w][c_total]` of the output, computed
-    /// in tiles of `P` pixels.
-    #[inline(always)]
-    fn row<const CO: usize, const P: usize>(
-        &self,
-        x: &Map,
-        b: usize,
-        y: usize,
-        row: &mut [f32],
-        shape: RowShape,
-    ) {
-        let full = shape.width / P * P;
-        for px in (0..full).step_by(P) {
-            self.pixels::<CO, P>(x, b, y, px, row, shape);
-        }
-        for px in full..shape.width {
-            self.pixels::<CO, 1>(x, b, y, px, row, shape);
-        }
-    }
+/// Splits `c_out` channels into register tiles: as many of [`TILE_C`] as fit, then 2, then 1.
+fn tiles(c_out: usize) -> impl Iterator<Item = (usize, usize)> {
+    let mut first = 0;
+    std::iter::from_fn(move || {
+        let left = c_out - first;
+        let width = [TILE_C, 2, 1].into_iter().find(|&t| t <= left)?;
+        first += width;
+        Some((first - width, width))
+    })
+}
 
-    /// `P` neighbouring output pixels from `px` on: each weight vector is loaded once for the
-    /// `P` pixels (register tile of `P × CO` accumulators).
+/// One [`Conv::run`], dispatched to the best instruction set.
+struct Job<'a> {
+    conv: &'a Conv,
+    x: &'a Planes,
+    pool: usize,
+    out: &'a mut Planes,
+    offset: usize,
+    out_rows: Range<usize>,
+    rows: &'a mut [f32],
+}
+
+/// The constant parts of a tile step.
+#[derive(Clone, Copy)]
+struct Tile<'a> {
+    conv: &'a Conv,
+    x: &'a Planes,
+    /// Tile's first output channel.
+    first: usize,
+    /// `[c_in][k][k][T]`.
+    weights: &'a [f32],
+    /// How much wider the input border is than the convolution needs.
+    shift: usize,
+}
+
+/// Where a tile's results go: channel `j`'s row at `j · stride` in `data`, and whether to
+/// overwrite (`first`) or keep the maximum of old and new (vertical pooling).
+struct Dst<'a> {
+    data: &'a mut [f32],
+    stride: usize,
+    first: bool,
+}
+
+impl pulp::WithSimd for Job<'_> {
+    type Output = ();
+
     #[inline(always)]
-    #[allow(clippy::too_many_arguments)]
-    fn pixels<const CO: usize, const P: usize>(
-        &self,
-        x: &Map,
-        b: usize,
-        y: usize,
-        px: usize,
-        row: &mut [f32],
-        RowShape {
-            shift,
-            c_total,
+    fn with_simd<S: Simd>(self, simd: S) {
+        let Job {
+            conv,
+            x,
+            pool,
+            out,
             offset,
-            ..
-        }: RowShape,
-    ) {
-        let (k, d, ci) = (self.k, self.dilation, self.c_in);
-        let bias: [f32; CO] = self.bias[..CO].try_into().unwrap_or([0.0; CO]);
-        let mut acc = [bias; P];
-        for ky in 0..k {
-            let input = x.row(b, y + shift + ky * d);
-            for kx in 0..k {
-                let at = (px + shift + kx * d) * ci;
-                let pixels = &input[at..at + P * ci];
-                let w0 = (ky * k + kx) * ci * CO;
-                let taps = &self.weight[w0..w0 + ci * CO];
-                for (c, w) in taps.chunks_exact(CO).enumerate() {
-                    let w: [f32; CO] = w.try_into().unwrap_or([0.0; CO]);
-                    for (p, acc) in acc.iter_mut().enumerate() {
-                        let v = pixels[p * ci + c];
-                        for (a, w) in acc.iter_mut().zip(w) {
-                            *a = v.mul_add(w, *a);
+            out_rows,
+            rows,
+        } = self;
+        assert_eq!(x.w % S::F32_LANES, 0, "width not a whole number of vectors");
+        let taps = conv.c_in * conv.k * conv.k;
+        // Two rows per step when the pooling window allows: their input rows overlap.
+        let r = if pool % 2 == 0 { 2 } else { 1 };
+        let plane = out.plane_len();
+        for oy in out_rows {
+            for (first, width) in tiles(conv.c_out) {
+                let tile = Tile {
+                    conv,
+                    x,
+                    first,
+                    weights: &conv.packed[first * taps..(first + width) * taps],
+                    shift: x.pad - conv.same_padding(),
+                };
+                if pool == 1 {
+                    // Straight into the output planes.
+                    let start = out.content_start(offset + first, oy);
+                    let dst = Dst {
+                        data: &mut out.data[start..],
+                        stride: plane,
+                        first: true,
+                    };
+                    band_of::<S>(simd, tile, [width, r], oy, dst);
+                    continue;
+                }
+                for step in 0..pool / r {
+                    let dst = Dst {
+                        data: rows,
+                        stride: x.w,
+                        first: step == 0,
+                    };
+                    band_of::<S>(simd, tile, [width, r], oy * pool + step * r, dst);
+                }
+                // Horizontal pooling of the vertically pooled rows.
+                for j in 0..width {
+                    let src = &rows[j * x.w..(j + 1) * x.w];
+                    let dst = out.content_row_mut(offset + first + j, oy);
+                    if pool == 2 {
+                        for (d, pair) in dst.iter_mut().zip(src.chunks_exact(2)) {
+                            *d = max(pair[0], pair[1]);
+                        }
+                    } else {
+                        for (d, window) in dst.iter_mut().zip(src.chunks_exact(pool)) {
+                            *d = window.iter().copied().fold(f32::NEG_INFINITY, max);
                         }
                     }
                 }
             }
         }
-        for (p, acc) in acc.iter().enumerate() {
-            let start = (px + p) * c_total + offset;
-            let out = &mut row[start..start + CO];
-            for (((o, a), s), t) in out.iter_mut().zip(acc).zip(&self.scale).zip(&self.shift) {
-                *o = a.max(0.0) * s + t;
+    }
+}
+
+/// The larger of `a` and `b` (without `f32::max`'s NaN rule, which keeps the compiler from
+/// vectorizing; no NaN reaches here from finite inputs).
+#[inline(always)]
+fn max(a: f32, b: f32) -> f32 {
+    if a > b { a } else { b }
+}
+
+/// [`band`] for a tile of `width` channels and `r` rows, with the register tile that fits:
+/// 16 accumulators with 32 vector registers (AVX-512), else 8.
+#[inline(always)]
+fn band_of<S: Simd>(simd: S, tile: Tile<'_>, [width, r]: [usize; 2], y: usize, dst: Dst<'_>) {
+    let wide = S::F32_LANES >= 16;
+    macro_rules! go {
+        ($t:literal, $r:literal, $wide:literal, $narrow:literal) => {
+            if wide {
+                band::<S, $t, $r, $wide>(simd, tile, y, dst)
+            } else {
+                band::<S, $t, $r, $narrow>(simd, tile, y, dst)
             }
-        }
+        };
+    }
+    match (width, r) {
+        (4, 2) => go!(4, 2, 2, 1),
+        (4, _) => go!(4, 1, 4, 2),
+        (2, 2) => go!(2, 2, 4, 2),
+        (2, _) => go!(2, 1, 4, 4),
+        (_, 2) => go!(1, 2, 4, 4),
+        (_, _) => go!(1, 1, 4, 4),
     }
 }
 
-/// One output row of a [`Conv`], run by [`pulp::Arch::dispatch`].
-struct RowJob<'a> {
-    conv: &'a Conv,
-    x: &'a Map,
-    b: usize,
+/// Output rows `y .. y + R` of the tile's `T` channels over the whole width, after ReLU and
+/// the affine, max-pooled over the `R` rows into `dst`.
+#[inline(always)]
+fn band<S: Simd, const T: usize, const R: usize, const P: usize>(
+    simd: S,
+    tile: Tile<'_>,
     y: usize,
-    row: &'a mut [f32],
-    shape: RowShape,
-}
-
-impl pulp::WithSimd for RowJob<'_> {
-    type Output = ();
-
-    #[inline(always)]
-    fn with_simd<S: pulp::Simd>(self, _simd: S) {
-        let RowJob {
-            conv,
-            x,
-            b,
-            y,
-            row,
-            shape,
-        } = self;
-        // Tiles of 8 vectors of accumulators (8 lanes each) hide the multiply-add latency.
-        match conv.c_out {
-            1 => conv.row::<1, 8>(x, b, y, row, shape),
-            2 => conv.row::<2, 8>(x, b, y, row, shape),
-            4 => conv.row::<4, 8>(x, b, y, row, shape),
-            8 => conv.row::<8, 8>(x, b, y, row, shape),
-            _ => conv.row::<16, 4>(x, b, y, row, shape),
-        }
+    mut dst: Dst<'_>,
+) {
+    let lanes = S::F32_LANES;
+    let w = tile.x.w;
+    let mut px = 0;
+    while px + P * lanes <= w {
+        pixels::<S, T, R, P>(simd, tile, y, px, &mut dst);
+        px += P * lanes;
+    }
+    while px < w {
+        pixels::<S, T, R, 1>(simd, tile, y, px, &mut dst);
+        px += lanes;
     }
 }
 
-/// Max pooling with a `p × p` window and stride `p`, Keras "same" padding (the window is
-/// clipped at the border, padding never wins the max).
-pub(crate) fn max_pool_same(x: &Map, p: usize, out_pad: usize) -> Map {
-    let (h, w) = (x.h.div_ceil(p), x.w.div_ceil(p));
-    let pad_top = ((h - 1) * p + p).saturating_sub(x.h) / 2;
-    let pad_left = ((w - 1) * p + p).saturating_sub(x.w) / 2;
-    let mut out = Map::zeros(x.n, h, w, x.c, out_pad);
-    let c = x.c;
-    out.for_each_row_mut(|b, oy, row| {
-        let y0 = (oy * p).saturating_sub(pad_top);
-        let y1 = (oy * p + p - pad_top).min(x.h);
-        for ox in 0..w {
-            let x0 = (ox * p).saturating_sub(pad_left);
-            let x1 = (ox * p + p - pad_left).min(x.w);
-            let o = &mut row[ox * c..(ox + 1) * c];
-            o.fill(f32::NEG_INFINITY);
-            for yy in y0..y1 {
-                let input = x.row(b, yy + x.pad);
-                for xx in x0..x1 {
-                    let at = (xx + x.pad) * c;
-                    for (o, v) in o.iter_mut().zip(&input[at..at + c]) {
-                        *o = o.max(*v);
+/// One register tile: `T` channels × `R` rows × `P` vectors of pixels from `px` on.
+#[inline(always)]
+fn pixels<S: Simd, const T: usize, const R: usize, const P: usize>(
+    simd: S,
+    tile: Tile<'_>,
+    y: usize,
+    px: usize,
+    dst: &mut Dst<'_>,
+) {
+    let lanes = S::F32_LANES;
+    let Tile {
+        conv,
+        x,
+        first: c0,
+        weights,
+        shift,
+    } = tile;
+    let (k, d) = (conv.k, conv.dilation);
+    let bias: [S::f32s; T] = std::array::from_fn(|j| simd.splat_f32s(conv.bias[c0 + j]));
+    let mut acc: [[[S::f32s; P]; R]; T] = bias.map(|b| [[b; P]; R]);
+    let (stride, plane) = (x.stride(), x.plane_len());
+    let mut taps = weights.chunks_exact(T);
+    let zero = simd.splat_f32s(0.0);
+    for ci in 0..conv.c_in {
+        for ky in 0..k {
+            // Start of the `R` input rows' first tap (plain loops: a closure left un-inlined
+            // here would push every accumulator to the stack).
+            let row0 = ci * plane + (y + shift + ky * d) * stride + px + shift;
+            for kx in 0..k {
+                let mut v = [[zero; P]; R];
+                for (r, v) in v.iter_mut().enumerate() {
+                    let at = row0 + r * stride + kx * d;
+                    let (vectors, _) = S::as_simd_f32s(&x.data[at..at + P * lanes]);
+                    v.copy_from_slice(&vectors[..P]);
+                }
+                let Some(w) = taps.next() else { return };
+                for (acc, &w) in acc.iter_mut().zip(w) {
+                    let w = simd.splat_f32s(w);
+                    for (acc, v) in acc.iter_mut().zip(&v) {
+                        for (a, &v) in acc.iter_mut().zip(v) {
+                            *a = simd.mul_add_f32s(w, v, *a);
+                        }
                     }
                 }
             }
         }
-    });
-    out
-}
-
-/// The content of `x` without its border, `[n][h][w][c]`.
-fn unpadded(x: &Map) -> Vec<f32> {
-    let mut values = Vec::with_capacity(x.n * x.h * x.w * x.c);
-    for b in 0..x.n {
-        for y in 0..x.h {
-            let row = x.row(b, y + x.pad);
-            values.extend_from_slice(&row[x.pad * x.c..(x.pad + x.w) * x.c]);
+    }
+    for (j, acc) in acc.iter().enumerate() {
+        let scale = simd.splat_f32s(conv.scale[c0 + j]);
+        let shift = simd.splat_f32s(conv.shift[c0 + j]);
+        let at = j * dst.stride + px;
+        let out = &mut dst.data[at..at + P * lanes];
+        let (out, _) = S::as_mut_simd_f32s(out);
+        for (p, out) in out.iter_mut().enumerate() {
+            let mut m = simd.mul_add_f32s(simd.max_f32s(acc[0][p], zero), scale, shift);
+            for acc in &acc[1..] {
+                let v = simd.mul_add_f32s(simd.max_f32s(acc[p], zero), scale, shift);
+                m = simd.max_f32s(m, v);
+            }
+            *out = if dst.first { m } else { simd.max_f32s(*out, m) };
         }
     }
-    values
 }
 
-/// `y = x · kernel + bias` for one row `x`; `kernel` is Keras' `[in][out]`.
+/// `y = x · kernel + bias` for one row `x`; `kernel` is `[in][out]`.
 pub(crate) fn dense(x: &[f32], kernel: &[f32], bias: &[f32]) -> Vec<f32> {
     let mut y = bias.to_vec();
     for (v, k) in x.iter().zip(kernel.chunks_exact(bias.len())) {
@@ -352,4 +410,171 @@ pub(crate) fn dense(x: &[f32], kernel: &[f32], bias: &[f32]) -> Vec<f32> {
         }
     }
     y
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The definition: a "same" convolution, ReLU, affine and max pooling, one value at a time.
+    fn reference(
+        conv: &Conv,
+        weight: &[f32],
+        x: &[f32],
+        [c, h, w]: [usize; 3],
+        pool: usize,
+    ) -> Vec<f32> {
+        let (k, d, co) = (conv.k, conv.dilation, conv.c_out);
+        let pad = conv.same_padding() as isize;
+        let full = |o: usize, yy: usize, xx: usize| {
+            let mut s = conv.bias[o];
+            for ky in 0..k {
+                for kx in 0..k {
+                    let iy = (yy + ky * d) as isize - pad;
+                    let ix = (xx + kx * d) as isize - pad;
+                    if iy < 0 || ix < 0 || iy >= h as isize || ix >= w as isize {
+                        continue;
+                    }
+                    for ci in 0..c {
+                        let v = x[(ci * h + iy as usize) * w + ix as usize];
+                        s += v * weight[((ky * k + kx) * c + ci) * co + o];
+                    }
+                }
+            }
+            s.max(0.0) * conv.scale[o] + conv.shift[o]
+        };
+        let (oh, ow) = (h / pool, w / pool);
+        let mut out = vec![0.0; co * oh * ow];
+        for o in 0..co {
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    let mut m = f32::NEG_INFINITY;
+                    for yy in oy * pool..(oy + 1) * pool {
+                        for xx in ox * pool..(ox + 1) * pool {
+                            m = m.max(full(o, yy, xx));
+                        }
+                    }
+                    out[(o * oh + oy) * ow + ox] = m;
+                }
+            }
+        }
+        out
+    }
+
+    /// An instruction set to run [`Job`] with.
+    #[derive(Clone, Copy)]
+    enum Isa {
+        Scalar,
+        #[cfg(target_arch = "x86_64")]
+        V3(pulp::x86::V3),
+        #[cfg(target_arch = "x86_64")]
+        V4(pulp::x86::V4),
+    }
+
+    /// [`Conv::run`] on the whole output with the instruction set `isa`.
+    fn run_on(
+        isa: Isa,
+        conv: &Conv,
+        x: &Planes,
+        pool: usize,
+        mut out: Planes,
+        offset: usize,
+    ) -> Planes {
+        let mut rows = vec![0.0; TILE_C * x.w];
+        let job = Job {
+            conv,
+            x,
+            pool,
+            out_rows: 0..out.h,
+            out: &mut out,
+            offset,
+            rows: &mut rows,
+        };
+        match isa {
+            Isa::Scalar => Simd::vectorize(pulp::Scalar::new(), job),
+            #[cfg(target_arch = "x86_64")]
+            Isa::V3(simd) => Simd::vectorize(simd, job),
+            #[cfg(target_arch = "x86_64")]
+            Isa::V4(simd) => Simd::vectorize(simd, job),
+        }
+        out
+    }
+
+    /// Deterministic values in [-1, 1).
+    fn values(n: usize, seed: u64) -> Vec<f32> {
+        let mut s = seed;
+        (0..n)
+            .map(|_| {
+                s = s
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                ((s >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_tile_shape_matches_the_definition() {
+        // Channel counts that exercise tiles of 4, 2 and 1; kernels, dilations and pools of
+        // MesoNet; an input border wider than needed; an output channel offset.
+        for (k, d, c_in, c_out, pool) in [
+            (3, 1, 3, 8, 2),
+            (1, 1, 3, 1, 2),
+            (1, 1, 11, 10, 1),
+            (3, 2, 4, 4, 2),
+            (3, 3, 2, 2, 2),
+            (5, 1, 16, 16, 4),
+            (5, 1, 12, 7, 2),
+        ] {
+            let (h, w) = (8, 32);
+            let weight = values(k * k * c_in * c_out, 1 + k as u64);
+            let mut conv = Conv::new([k, d, c_in, c_out], &weight, values(c_out, 2));
+            conv.scale = values(c_out, 3);
+            conv.shift = values(c_out, 4);
+            let input = values(c_in * h * w, 5);
+            let mut x = Planes::zeros(c_in, h, w, conv.same_padding() + 1);
+            for ci in 0..c_in {
+                for yy in 0..h {
+                    x.content_row_mut(ci, yy)
+                        .copy_from_slice(&input[(ci * h + yy) * w..(ci * h + yy + 1) * w]);
+                }
+            }
+            let want = reference(&conv, &weight, &input, [c_in, h, w], pool);
+            // The instruction set the machine dispatches to, and every other one it has.
+            let offset = 3;
+            let fresh = || Planes::zeros(offset + c_out, h / pool, w / pool, 0);
+            let mut dispatched = fresh();
+            conv.run(
+                &x,
+                pool,
+                &mut dispatched,
+                offset,
+                0..h / pool,
+                &mut Vec::new(),
+            );
+            let on = |simd| run_on(simd, &conv, &x, pool, fresh(), offset);
+            let mut results = vec![("dispatched", dispatched), ("scalar", on(Isa::Scalar))];
+            #[cfg(target_arch = "x86_64")]
+            {
+                if let Some(simd) = pulp::x86::V3::try_new() {
+                    results.push(("avx2", on(Isa::V3(simd))));
+                }
+                if let Some(simd) = pulp::x86::V4::try_new() {
+                    results.push(("avx512", on(Isa::V4(simd))));
+                }
+            }
+            for (isa, out) in results {
+                let got = &out.unpadded()[offset * (h / pool) * (w / pool)..];
+                let worst = want
+                    .iter()
+                    .zip(got)
+                    .map(|(a, b)| (a - b).abs())
+                    .fold(0.0, f32::max);
+                assert!(
+                    worst < 1e-5,
+                    "{isa}: k {k} d {d} {c_in}->{c_out} pool {pool}: {worst}"
+                );
+            }
+        }
+    }
 }
