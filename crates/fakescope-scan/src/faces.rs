@@ -171,7 +171,7 @@ impl FaceStage {
             .map(|image| self.faces_of(&image))
             .collect();
 
-        // Every crop of every image, in order, scored in batches by each detector. A batch
+        // Every crop of every image, in order, scored in batches by every detector. A batch
         // goes to the detectors as values in [0, 1], channels last, in one reused buffer.
         let crops: Vec<&RgbImage> = found
             .iter()
@@ -182,14 +182,17 @@ impl FaceStage {
         let crop_len = (self.size * self.size * 3) as usize;
         let batch_size = batch_size.max(1);
         let mut data = Vec::with_capacity(batch_size.min(crops.len()) * crop_len);
-        let mut per_detector: Vec<Vec<f64>> = Vec::with_capacity(self.detectors.len());
-        for detector in &self.detectors {
-            let mut probs = Vec::with_capacity(crops.len());
-            for chunk in crops.chunks(batch_size) {
-                data.clear();
-                for crop in chunk {
-                    data.extend(crop.as_raw().iter().map(|&v| f32::from(v) / 255.0));
-                }
+        let mut per_detector: Vec<Vec<f64>> = self
+            .detectors
+            .iter()
+            .map(|_| Vec::with_capacity(crops.len()))
+            .collect();
+        for chunk in crops.chunks(batch_size) {
+            data.clear();
+            for crop in chunk {
+                data.extend(crop.as_raw().iter().map(|&v| f32::from(v) / 255.0));
+            }
+            for (detector, probs) in self.detectors.iter().zip(&mut per_detector) {
                 match detector.fake_probability(&data, chunk.len()) {
                     Ok(p) => probs.extend(p),
                     Err(e) => {
@@ -198,7 +201,6 @@ impl FaceStage {
                     }
                 }
             }
-            per_detector.push(probs);
         }
 
         let mut next = 0usize;

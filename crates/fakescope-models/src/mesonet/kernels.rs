@@ -70,6 +70,9 @@ impl Planes {
 
     /// Copies one channels-last image `[h][w][c]` into the content.
     pub(crate) fn fill_channels_last(&mut self, values: &[f32]) {
+        if self.c == 3 {
+            return self.fill_rgb(values);
+        }
         let (c, w) = (self.c, self.w);
         for (y, row) in values.chunks_exact(w * c).take(self.h).enumerate() {
             for ch in 0..c {
@@ -77,6 +80,25 @@ impl Planes {
                 for (d, pixel) in dst.iter_mut().zip(row.chunks_exact(c)) {
                     *d = pixel[ch];
                 }
+            }
+        }
+    }
+
+    /// [`Planes::fill_channels_last`] for three channels: one pass over each row, writing the
+    /// three planes together.
+    fn fill_rgb(&mut self, values: &[f32]) {
+        let (w, stride, pad, plane) = (self.w, self.stride(), self.pad, self.plane_len());
+        let (red, rest) = self.data.split_at_mut(plane);
+        let (green, blue) = rest.split_at_mut(plane);
+        for (y, row) in values.chunks_exact(w * 3).take(self.h).enumerate() {
+            let at = (y + pad) * stride + pad;
+            let (pixels, _) = row.as_chunks::<3>();
+            let dst = red[at..at + w]
+                .iter_mut()
+                .zip(&mut green[at..at + w])
+                .zip(&mut blue[at..at + w]);
+            for (((r, g), b), &[pr, pg, pb]) in dst.zip(pixels) {
+                (*r, *g, *b) = (pr, pg, pb);
             }
         }
     }
