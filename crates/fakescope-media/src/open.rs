@@ -44,16 +44,17 @@ pub struct VideoInfo {
 /// [`crate::decode_audio`], images with [`crate::decode_image`]; videos are only identified.
 ///
 /// The byte limit applied is the one of the detected kind (`limits.audio.max_file_bytes` for
-/// audio and video, `limits.image.max_file_bytes` for images).
+/// audio, `limits.image.max_file_bytes` for images); a video's is checked when it is opened
+/// for decoding ([`crate::video::VideoLimits`]), as only its prefix is read here.
 ///
 /// # Errors
 /// As [`crate::decode_audio`] and [`crate::decode_image`]; unrecognised content is
 /// [`MediaError::UnknownFormat`].
 pub fn open(path: impl AsRef<Path>, limits: &Limits) -> Result<Media, MediaError> {
-    let widest = limits.audio.max_file_bytes.max(limits.image.max_file_bytes);
-    let source = Source::open(path.as_ref(), widest)?;
+    let source = Source::open(path.as_ref(), u64::MAX)?;
     let byte_limit = match source.kind {
         MediaKind::Image(_) => limits.image.max_file_bytes,
+        MediaKind::Video(_) => u64::MAX,
         _ => limits.audio.max_file_bytes,
     };
     if source.len > byte_limit {

@@ -1,7 +1,7 @@
 //! Decoding real audio: rate conversion, downmix, every supported container and codec.
 
 use fakescope_media::{
-    AudioClip, AudioFormat, AudioLimits, Media, MediaKind, VideoFormat, decode_audio, open,
+    AudioClip, AudioFormat, AudioLimits, Limits, Media, MediaKind, VideoFormat, decode_audio, open,
     sniff_file,
 };
 
@@ -177,6 +177,16 @@ fn video_files_are_video_but_their_audio_decodes() {
             Media::Video(info) => assert_eq!(info.format, format),
             other => panic!("{name}: expected video, got {other:?}"),
         }
+        // The audio byte limit is not a video's: a video is read as a stream, with its own
+        // limits (`VideoLimits`), so an hour of 1080p over 4 GiB still opens.
+        let small = Limits {
+            audio: AudioLimits {
+                max_file_bytes: 100,
+                ..AudioLimits::default()
+            },
+            ..Limits::default()
+        };
+        assert!(matches!(open(&p, &small), Ok(Media::Video(_))), "{name}");
         let clip = decode(&p);
         assert_eq!((clip.source_rate, clip.channels), (48_000, 1), "{name}");
         assert!(
