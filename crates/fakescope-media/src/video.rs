@@ -20,10 +20,18 @@
 //!
 //! # Memory
 //!
-//! Frames are decoded sequentially from the start and only the requested ones are converted to
-//! RGB; a [`Frames`] iterator holds one encoded sample, the decoder's reference frames and the
-//! frames not yet handed out (at most the decoder's reorder depth). The whole video is never
-//! buffered; the sample table (a few bytes per frame) is.
+//! Frames are decoded in order and only the requested ones are converted to RGB; a [`Frames`]
+//! iterator holds one encoded sample, the decoder's reference frames and the frames not yet
+//! handed out (at most the decoder's reorder depth). The whole video is never buffered; the
+//! sample table (a few bytes per frame) is.
+//!
+//! # Speed of sparse sampling
+//!
+//! Decoding skips what the requested frames do not need: OpenH264 starts again at the last key
+//! frame before a requested frame when that is ahead of where it is; ffmpeg gets one run per
+//! group of requested frames more than 600 frames apart, each seeking to its group and picking
+//! frames by their timestamps (`video::ffmpeg`). 32 frames of a one-hour file therefore cost
+//! 32 key-frame intervals, not an hour of decoding.
 //!
 //! # Example
 //!
@@ -51,7 +59,7 @@ mod sampling;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use self::ffmpeg::FfmpegFrames;
+use self::ffmpeg::FfmpegRuns;
 use self::h264::H264Frames;
 use self::mp4::{AvcConfig, DemuxError, Mp4Video, SampleRef};
 pub use self::sampling::Sampling;
@@ -150,7 +158,13 @@ enum Plan {
         avc: AvcConfig,
         samples: Vec<SampleRef>,
     },
-    Ffmpeg,
+    Ffmpeg {
+        /// Every frame's presentation time in the file's own seconds, as ffmpeg sees them
+        /// (read when first needed for MP4 files, whose `pts` come from our demuxer).
+        times: Option<Vec<f64>>,
+        /// The container's start time, where `-ss` counts from.
+        start_s: f64,
+    },
 }
 
 /// An opened video: its [`VideoStreamInfo`], and [`VideoReader::frames`] to decode chosen frames.
@@ -262,16 +276,27 @@ impl VideoReader {
                 self.info.rotation,
                 wanted,
             )?)),
-            Plan::Ffmpeg => {
-                let ff = if wanted.is_empty() {
+            Plan::Ffmpeg { times, start_s } => {
+                // Times are needed only to seek, when the frames lie far apart.
+                let probed;
+                let times = match times {
+                    Some(t) => Some(t.as_slice()),
+                    None if ffmpeg::far_apart(&wanted) => {
+                        probed = ffmpeg::packet_times(&self.path).ok();
+                        probed.as_deref()
+                    }
+                    None => None,
+                };
+                let runs = ffmpeg::plan_runs(&wanted, times, *start_s);
+                let ff = if runs.is_empty() {
                     None
                 } else {
-                    Some(FfmpegFrames::spawn(
+                    Some(Box::new(FfmpegRuns::new(
                         &self.path,
-                        &wanted,
+                        runs,
                         self.info.width,
                         self.info.height,
-                    )?)
+                    )?))
                 };
                 FramesInner::Ffmpeg {
                     ff,
@@ -421,7 +446,10 @@ fn from_mp4(
             decoder: Decoder::Ffmpeg,
         },
         pts: video.pts,
-        plan: Plan::Ffmpeg,
+        plan: Plan::Ffmpeg {
+            times: None,
+            start_s: probe.start_s,
+        },
     })
 }
 
@@ -464,8 +492,11 @@ fn from_ffprobe(path: PathBuf, container: VideoFormat) -> Result<VideoReader, Me
             has_audio: probe.has_audio,
             decoder: Decoder::Ffmpeg,
         },
+        plan: Plan::Ffmpeg {
+            times: Some(pts.clone()),
+            start_s: probe.start_s,
+        },
         pts,
-        plan: Plan::Ffmpeg,
     })
 }
 
@@ -478,7 +509,7 @@ pub struct Frames {
 enum FramesInner {
     OpenH264(Box<H264Frames>),
     Ffmpeg {
-        ff: Option<FfmpegFrames>,
+        ff: Option<Box<FfmpegRuns>>,
         wanted: Vec<u64>,
         pos: usize,
         pts: Vec<f64>,
@@ -519,7 +550,7 @@ impl Iterator for Frames {
                 }
                 let ff = ff.as_mut()?;
                 loop {
-                    let (n, rgb) = match ff.next_frame() {
+                    let (index, rgb) = match ff.next_frame() {
                         Ok(Some(frame)) => frame,
                         Ok(None) => {
                             *done = true;
@@ -538,14 +569,8 @@ impl Iterator for Frames {
                             return Some(Err(e));
                         }
                     };
-                    let index = if ff.is_selected() {
-                        wanted.get(n as usize).copied()
-                    } else {
-                        Some(n)
-                    };
-                    if index.is_some() && index == wanted.get(*pos).copied() {
+                    if Some(index) == wanted.get(*pos).copied() {
                         *pos += 1;
-                        let index = index.unwrap_or_default();
                         return Some(Ok(VideoFrame {
                             index,
                             timestamp_s: pts.get(index as usize).copied().unwrap_or(f64::NAN),

@@ -571,6 +571,63 @@ fn other_codecs_containers_and_high444_go_to_ffmpeg() {
     }
 }
 
+/// Frames far apart in a file that ffmpeg decodes come from separate ffmpeg runs that seek and
+/// pick frames by the file's own timestamps, and are still exactly the frames of a decode from
+/// the start: MPEG-4 part 2 in MP4 (times asked of ffprobe when needed), and H.264 with B-frames
+/// in Matroska whose timestamps start at 7.5 s.
+#[test]
+fn far_apart_frames_through_ffmpeg_seek_and_match_a_full_decode() {
+    if !have_ffmpeg() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&str, &[&str]); 2] = [
+        ("far.mp4", &["-c:v", "mpeg4", "-g", "90"]),
+        (
+            "far.mkv",
+            &[
+                "-c:v",
+                "libx264",
+                "-pix_fmt",
+                "yuv420p",
+                "-g",
+                "90",
+                "-bf",
+                "2",
+                "-output_ts_offset",
+                "7.5",
+            ],
+        ),
+    ];
+    for (name, opts) in cases {
+        let path = make(dir.path(), name, "96x64", 1900, opts);
+        let reader = VideoReader::open(&path, &VideoLimits::default()).unwrap();
+        assert_eq!(reader.info().decoder, Decoder::Ffmpeg, "{name}");
+        let reference = ffmpeg_frames(&path, 96, 64);
+        assert_eq!(reference.len(), 1900, "{name}");
+        for wanted in [
+            vec![0, 5, 700, 1400, 1401, 1899],
+            vec![650, 1899],
+            vec![1200],
+        ] {
+            let frames: Vec<VideoFrame> = reader
+                .frames(&wanted)
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            let got: Vec<u64> = frames.iter().map(|f| f.index).collect();
+            assert_eq!(got, wanted, "{name}");
+            for f in &frames {
+                assert!(
+                    f.rgb == reference[f.index as usize],
+                    "{name}: frame {} differs from the full decode",
+                    f.index
+                );
+            }
+        }
+    }
+}
+
 fn shared_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("FAKESCOPE_SHARED")
         .map(PathBuf::from)
