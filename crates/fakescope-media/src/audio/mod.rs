@@ -33,8 +33,9 @@ pub struct AudioLimits {
     /// The longest audio accepted, in seconds (default 30 minutes). Checked against the duration
     /// the header declares before decoding, and again while decoding.
     pub max_duration_s: f64,
-    /// The largest file accepted, in bytes (default 4 GiB, enough for the audio track of a long
-    /// video). Checked before the file is opened.
+    /// The largest audio file accepted, in bytes (default 4 GiB). Checked before decoding. Not
+    /// applied to the audio track of a video file (bounded by `max_duration_s` instead): the
+    /// pictures make up most of a video's bytes.
     pub max_file_bytes: u64,
 }
 
@@ -70,7 +71,15 @@ impl Default for AudioLimits {
 /// undecodable packets are skipped, as media players do, up to 1% of the packets (at least 2);
 /// more than that is [`MediaError::Corrupt`].
 pub fn decode_audio(path: impl AsRef<Path>, limits: &AudioLimits) -> Result<AudioClip, MediaError> {
-    let source = Source::open(path.as_ref(), limits.max_file_bytes)?;
+    let source = Source::open(path.as_ref(), u64::MAX)?;
+    // A video's size says little about its audio track, which `max_duration_s` bounds.
+    if matches!(source.kind, MediaKind::Audio(_)) && source.len > limits.max_file_bytes {
+        return Err(MediaError::FileTooLarge {
+            path: source.path,
+            bytes: source.len,
+            limit: limits.max_file_bytes,
+        });
+    }
     decode_source(source, limits)
 }
 

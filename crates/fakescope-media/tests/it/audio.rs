@@ -187,6 +187,7 @@ fn video_files_are_video_but_their_audio_decodes() {
             ..Limits::default()
         };
         assert!(matches!(open(&p, &small), Ok(Media::Video(_))), "{name}");
+        assert!(decode_audio(&p, &small.audio).is_ok(), "{name}");
         let clip = decode(&p);
         assert_eq!((clip.source_rate, clip.channels), (48_000, 1), "{name}");
         assert!(
