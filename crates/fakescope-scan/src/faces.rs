@@ -85,7 +85,7 @@ pub struct ScoredFace {
     pub fake_probability: f64,
 }
 
-/// A face (`None` with `--crops`) and its crop as floats in [0, 1], channels last.
+/// A face (`None` with `--crops`) and its crop, the size the detectors take.
 type Crop = (Option<FoundFace>, RgbImage);
 
 /// The face-forgery detectors, how faces are found, and how scores pool.
