@@ -6,7 +6,9 @@
 //! convolution computes register tiles of [`TILE`] output pixels × [`CHUNK`] output channels
 //! straight from the input rows (no im2col), in safe SIMD compiled for the best instruction set
 //! found at run time ([`pulp::Arch::dispatch`]: AVX-512 or AVX2 + FMA on x86-64). Output
-//! channels are zero-padded to a multiple of [`CHUNK`] in the packed weights only.
+//! channels are zero-padded to a multiple of [`CHUNK`] in the packed weights, the bias and the
+//! PReLU slopes, so bias and PReLU are vector operations on the tile too (done one channel at
+//! a time, they took as long as the convolution's multiply-adds).
 
 use fakescope_weights::StateDict;
 use rayon::prelude::*;
@@ -45,8 +47,10 @@ pub(crate) struct ConvPrelu {
     co: usize,
     /// `[co / CHUNK][ky][kx][ci][CHUNK]`, channels past `co` zero.
     packed: Vec<f32>,
+    /// Bias, then the PReLU slopes (1 for the heads: the identity), each padded with zeros
+    /// to whole chunks.
     bias: Vec<f32>,
-    prelu: Option<Vec<f32>>,
+    slope: Vec<f32>,
 }
 
 impl ConvPrelu {
@@ -74,18 +78,20 @@ impl ConvPrelu {
                 }
             }
         }
-        let bias = tensor(dict, &format!("{conv}.bias"), &[co])?;
-        let prelu = match prelu {
-            Some(name) => Some(tensor(dict, &format!("{name}.weight"), &[co])?),
-            None => None,
+        let mut bias = tensor(dict, &format!("{conv}.bias"), &[co])?;
+        let mut slope = match prelu {
+            Some(name) => tensor(dict, &format!("{name}.weight"), &[co])?,
+            None => vec![1.0; co],
         };
+        bias.resize(chunks * CHUNK, 0.0);
+        slope.resize(chunks * CHUNK, 0.0);
         Ok(ConvPrelu {
             k,
             ci,
             co,
             packed,
             bias,
-            prelu,
+            slope,
         })
     }
 
@@ -184,23 +190,14 @@ impl<'a> Rows<'a> {
         &c.packed[(j * c.k + ky) * per_row..][..per_row]
     }
 
-    /// Bias, then PReLU, then the valid channels of a finished tile into the output row.
+    /// The valid channels of a finished tile into the output row.
     #[inline(always)]
     fn store(self, j: usize, x0: usize, acc: &[[f32; CHUNK]], out: &mut [f32]) {
         let c = self.conv;
         let lo = j * CHUNK;
         let n = CHUNK.min(c.co - lo);
         for (p, a) in acc.iter().enumerate() {
-            let dst = &mut out[(x0 + p) * c.co + lo..][..n];
-            for (i, d) in dst.iter_mut().enumerate() {
-                let mut v = a[i] + c.bias[lo + i];
-                if let Some(slope) = &c.prelu
-                    && v < 0.0
-                {
-                    v *= slope[lo + i];
-                }
-                *d = v;
-            }
+            out[(x0 + p) * c.co + lo..][..n].copy_from_slice(&a[..n]);
         }
     }
 }
@@ -213,18 +210,34 @@ fn tile<S: pulp::Simd, const NV: usize, const P: usize>(
     j: usize,
     x0: usize,
 ) -> [[f32; CHUNK]; P] {
-    let mut acc: [[S::f32s; NV]; P] = [[simd.splat_f32s(0.0); NV]; P];
+    let chunk = |v: &'_ [f32]| -> [S::f32s; NV] {
+        let (v, _) = S::as_simd_f32s(&v[j * CHUNK..(j + 1) * CHUNK]);
+        let mut out = [simd.splat_f32s(0.0); NV];
+        out.copy_from_slice(&v[..NV]);
+        out
+    };
+    let mut acc: [[S::f32s; NV]; P] = [chunk(&src.conv.bias); P];
     for ky in 0..src.conv.k {
-        let xs: [&[f32]; P] = std::array::from_fn(|p| src.taps(ky, x0 + p));
+        // Plain loops, no closures: one left un-inlined here would spill the accumulators.
+        let mut xs: [&[f32]; P] = [&[]; P];
+        for (p, x) in xs.iter_mut().enumerate() {
+            *x = src.taps(ky, x0 + p);
+        }
         for (t, wv) in src.weights(j, ky).chunks_exact(CHUNK).enumerate() {
             let (wv, _) = S::as_simd_f32s(wv);
-            let wv: [S::f32s; NV] = std::array::from_fn(|v| wv[v]);
             for (a, x) in acc.iter_mut().zip(&xs) {
                 let x = simd.splat_f32s(x[t]);
-                for (a, w) in a.iter_mut().zip(&wv) {
+                for (a, w) in a.iter_mut().zip(wv) {
                     *a = simd.mul_add_e_f32s(x, *w, *a);
                 }
             }
+        }
+    }
+    // PReLU: max(a, 0) + slope · min(a, 0), which is a · slope below zero, exactly.
+    let (slope, zero) = (chunk(&src.conv.slope), simd.splat_f32s(0.0));
+    for a in &mut acc {
+        for (a, s) in a.iter_mut().zip(&slope) {
+            *a = simd.mul_add_e_f32s(*s, simd.min_f32s(*a, zero), simd.max_f32s(*a, zero));
         }
     }
     let mut out = [[0.0f32; CHUNK]; P];
@@ -257,12 +270,18 @@ fn row_scalar(src: Rows<'_>, out: &mut [f32]) {
     for j in 0..src.conv.co.div_ceil(CHUNK) {
         for x0 in 0..ow {
             let mut acc = [0.0f32; CHUNK];
+            acc.copy_from_slice(&src.conv.bias[j * CHUNK..(j + 1) * CHUNK]);
             for ky in 0..src.conv.k {
                 let xs = src.taps(ky, x0);
                 for (&x, w) in xs.iter().zip(src.weights(j, ky).chunks_exact(CHUNK)) {
                     for (a, &w) in acc.iter_mut().zip(w) {
                         *a = x.mul_add(w, *a);
                     }
+                }
+            }
+            for (a, s) in acc.iter_mut().zip(&src.conv.slope[j * CHUNK..]) {
+                if *a < 0.0 {
+                    *a *= s;
                 }
             }
             src.store(j, x0, &[acc], out);

@@ -65,7 +65,15 @@ fn mtcnn_matches_facenet_pytorch() {
         let image = file.tensor(&format!("{name}.image_rgb_u8")).unwrap();
         let shape = image.shape();
         let img = RgbImage::new(shape[1], shape[0], image.data()).unwrap();
+        let start = std::time::Instant::now();
         let faces = detector.detect(&img).unwrap();
+        eprintln!(
+            "{name}: {}x{}, {} faces in {:.0} ms",
+            shape[1],
+            shape[0],
+            faces.len(),
+            start.elapsed().as_secs_f64() * 1e3
+        );
         let (_, boxes) = f32s(&file, &format!("{name}.boxes"));
         let (_, probs) = f32s(&file, &format!("{name}.probs"));
         let (_, landmarks) = f32s(&file, &format!("{name}.landmarks"));
