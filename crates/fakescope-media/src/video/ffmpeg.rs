@@ -26,7 +26,7 @@ const MAX_SELECT_TERMS: usize = 400;
 /// Chosen frames further apart than this go to separate ffmpeg runs that seek; closer ones
 /// share a run that decodes everything between them (starting a run and decoding from the
 /// previous key frame cost about as much as a few hundred frames).
-pub(crate) const SEEK_GAP_FRAMES: u64 = 600;
+const SEEK_GAP_FRAMES: u64 = 600;
 
 /// Seconds a seeking run starts before the first frame it wants (the seek then goes to the key
 /// frame before that point, and the selection windows drop what comes before).
@@ -151,9 +151,6 @@ pub(crate) fn probe(path: &Path) -> Result<Probe, MediaError> {
             if key == "duration" {
                 p.duration_s = value.parse().ok().filter(|d: &f64| d.is_finite());
             }
-            if key == "start_time" && !video_seen {
-                // Streams have one too; the format's comes after every stream.
-            }
             if key == "start_time" {
                 p.start_s = value
                     .parse()
@@ -199,7 +196,7 @@ pub(crate) fn packet_times(path: &Path) -> Result<Vec<f64>, MediaError> {
 }
 
 /// One ffmpeg run: where it starts and which frames it outputs.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug)]
 pub(crate) struct Run {
     /// Seconds to seek to first (`-ss`, counted from the container's start time).
     seek_s: Option<f64>,
