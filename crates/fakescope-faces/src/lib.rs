@@ -10,6 +10,8 @@
 //!   256x256 with margin 1.3) or a plain square around the box.
 //! - [`Tracker`] / [`link_tracks`] link the faces of consecutive frames into identity
 //!   [`Track`]s by box overlap.
+//! - [`sbi`] makes training fakes from one real face and its five landmarks (Self-Blended
+//!   Images: [`self_blend`] pastes a slightly altered copy back through a soft face mask).
 //! - Input is an [`RgbImage`]: a borrowed RGB8 buffer. Grey or RGBA images are the caller's to
 //!   convert.
 //!
@@ -51,10 +53,12 @@ mod mtcnn;
 mod nets;
 mod nms;
 mod resample;
+pub mod sbi;
 mod track;
 
 pub use crop::{CropMethod, FaceCrop, crop_face};
 pub use error::Error;
 pub use image::RgbImage;
 pub use mtcnn::{Face, Mtcnn, MtcnnOptions};
+pub use sbi::{SbiConfig, SbiError, SbiMask, SbiSource, self_blend};
 pub use track::{Track, Tracker, TrackerOptions, iou, link_tracks};

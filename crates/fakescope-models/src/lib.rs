@@ -31,8 +31,10 @@
 #![deny(missing_docs)]
 
 pub mod aasist;
+pub mod efficientnet_lite;
 pub mod mesonet;
 mod registry;
+pub mod trained;
 
 pub use mesonet::MesoNet;
 pub use registry::{
@@ -80,6 +82,9 @@ pub enum ScoreConvention {
     },
     /// One sigmoid output where 1 means **real** (MesoNet): fake probability = 1 - output.
     SigmoidReal,
+    /// One logit where higher means **fake** (the models fakescope trains): fake probability =
+    /// sigmoid(logit).
+    Logit,
 }
 
 impl ScoreConvention {
@@ -96,6 +101,7 @@ impl ScoreConvention {
                 1.0 / (1.0 + (-d).exp())
             }
             ScoreConvention::SigmoidReal => 1.0 - f64::from(raw[0]),
+            ScoreConvention::Logit => 1.0 / (1.0 + (-f64::from(raw[0])).exp()),
         }
     }
 }

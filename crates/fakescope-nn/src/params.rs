@@ -132,6 +132,17 @@ impl Params {
         self.tensor(name, expected).map(Param::from_tensor)
     }
 
+    /// Marks `name` as deliberately not used (an ImageNet classifier replaced by a new head),
+    /// so that [`finish`](Params::finish) does not report it; returns whether the file holds it.
+    pub fn skip(&self, name: impl Display) -> bool {
+        let key = self.key(name);
+        let present = self.shared.dict.tensors.contains_key(&key);
+        if present {
+            self.shared.used.borrow_mut().insert(key);
+        }
+        present
+    }
+
     /// Strict loading: succeeds only if every tensor of the file was read (keys ending in
     /// `num_batches_tracked` excepted); otherwise names the unused keys.
     pub fn finish(&self) -> Result<(), Error> {

@@ -78,6 +78,70 @@ pub enum Command {
     /// pixels) and OUT/<DATASET>.json. Videos already complete are skipped, so an interrupted run
     /// resumes. Exit code: 0 when every video was prepared, 1 when any failed, 2 on a usage error.
     Prepare(PrepareArgs),
+    /// Train a detector from a recipe (TOML), resuming from the run's last checkpoint.
+    ///
+    /// The run folder (--output, default runs/<name>) holds the checkpoints, log.jsonl, the
+    /// best model on validation and, at the end, the exported model: model.safetensors,
+    /// model.toml, a model card (README.md), calibration.json and report.html. Run the same
+    /// command again after an interruption: it goes on from the last checkpoint.
+    Train(TrainArgs),
+}
+
+/// `fakescope train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// The recipe (see recipes/ for examples).
+    #[arg(value_name = "RECIPE.toml")]
+    pub recipe: PathBuf,
+
+    /// The run folder (default: runs/<recipe name>).
+    #[arg(long, short, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+
+    /// Start over when the run folder holds checkpoints of another recipe (they are deleted).
+    #[arg(long)]
+    pub restart: bool,
+
+    /// Only export the run's best model (model folder, card, calibration, report); no training.
+    #[arg(long)]
+    pub export_only: bool,
+
+    /// Train at most N steps in this invocation, then checkpoint and exit; run the command
+    /// again to go on.
+    #[arg(long, value_name = "N")]
+    pub stop_after: Option<usize>,
+
+    /// Override the recipe's seed.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+
+    /// Override optim.epochs.
+    #[arg(long, value_name = "N")]
+    pub epochs: Option<usize>,
+
+    /// Override optim.max_steps.
+    #[arg(long, value_name = "N")]
+    pub max_steps: Option<usize>,
+
+    /// Override optim.batch_size.
+    #[arg(long, value_name = "N")]
+    pub batch_size: Option<usize>,
+
+    /// Override optim.lr.
+    #[arg(long, value_name = "LR")]
+    pub lr: Option<f64>,
+
+    /// Override model.input_size.
+    #[arg(long, value_name = "PX")]
+    pub input_size: Option<usize>,
+
+    /// Override validation.every_steps.
+    #[arg(long, value_name = "N")]
+    pub validate_every: Option<usize>,
+
+    /// Override checkpoint.every_steps.
+    #[arg(long, value_name = "N")]
+    pub checkpoint_every: Option<usize>,
 }
 
 /// How to read score files (shared by `eval` and `calibrate`).
@@ -356,9 +420,10 @@ pub struct ScanArgs {
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
-    /// Detector to run; repeat for several. Default: aasist for audio and mesoinception4-df for
-    /// faces, each skipped when its model is not installed (see `fakescope models list`).
-    #[arg(long = "detector", short = 'd', value_name = "NAME")]
+    /// Detector to run; repeat for several. A name from `fakescope models list`, or the folder
+    /// of a model trained by `fakescope train` (it holds model.toml). Default: aasist for audio
+    /// and mesoinception4-df for faces, each skipped when its model is not installed.
+    #[arg(long = "detector", short = 'd', value_name = "NAME|DIR")]
     pub detectors: Vec<String>,
 
     /// Print one JSON object per file (JSON Lines) instead of a table.

@@ -16,7 +16,8 @@ pub struct Loaded {
 }
 
 /// Loads the named detectors (audio or face), their weights located through `--models-dir`,
-/// `$FAKESCOPE_MODELS` and the user cache.
+/// `$FAKESCOPE_MODELS` and the user cache. A name that is a folder holding `model.toml` is a
+/// model trained by `fakescope train`.
 ///
 /// With `optional`, a detector whose model files are not installed is skipped with a warning
 /// (used for the default set) as long as at least one detector loads.
@@ -36,6 +37,15 @@ pub fn load(global: &GlobalArgs, names: &[String], optional: bool) -> Result<Loa
             continue;
         }
         seen.push(name);
+        let folder = std::path::Path::new(name);
+        if fakescope_models::trained::is_model_dir(folder) {
+            // A model folder written by `fakescope train` (model.toml + weights).
+            loaded.face.push(Box::new(
+                fakescope_models::trained::TrainedFace::load(folder, &device)
+                    .with_context(|| format!("cannot load the model folder {name}"))?,
+            ));
+            continue;
+        }
         let entry = manifest.get(name)?;
         if entry.status() != Status::Supported {
             bail!(

@@ -11,6 +11,7 @@ mod document;
 pub mod html;
 pub mod markdown;
 mod plots;
+pub use plots::{Series, line_chart};
 pub mod text;
 
 /// Everything an evaluation produced.

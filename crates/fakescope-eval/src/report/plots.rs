@@ -429,3 +429,87 @@ fn reliability(root: &Root<'_>, bins: &[ReliabilityBin]) -> Drawn {
     )?;
     Ok(())
 }
+
+/// One named line of a [`line_chart`]: `(x, y)` points in order.
+pub struct Series {
+    /// Legend text.
+    pub name: String,
+    /// The points; a non-finite coordinate breaks the line.
+    pub points: Vec<(f64, f64)>,
+}
+
+/// Colours of the lines of a [`line_chart`], in order.
+const LINE_COLOURS: [RGBColor; 4] = [CURVE_BLUE, FAKE_RED, RGBColor(44, 160, 44), GREY];
+
+/// A line chart (learning curves: loss or AUC against steps) as a complete `<svg>` element, on
+/// the same canvas, font and legend rules as the evaluation plots.
+pub fn line_chart(
+    title: &str,
+    x_desc: &str,
+    y_desc: &str,
+    series: &[Series],
+) -> Result<String, String> {
+    let finite = |v: f64| v.is_finite();
+    let xs = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.0))
+        .filter(|v| finite(*v));
+    let ys = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.1))
+        .filter(|v| finite(*v));
+    let span = |it: &mut dyn Iterator<Item = f64>| {
+        let (lo, hi) = it.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(v), b.max(v))
+        });
+        if !lo.is_finite() {
+            (0.0, 1.0)
+        } else if hi - lo < 1e-12 {
+            (lo - 0.5, hi + 0.5)
+        } else {
+            (lo, hi)
+        }
+    };
+    let (x0, x1) = span(&mut xs.into_iter());
+    let (y0, y1) = span(&mut ys.into_iter());
+    let pad = (y1 - y0) * 0.05;
+    svg(|root| {
+        let mut chart = chart(root, title, x0..x1, (y0 - pad)..(y1 + pad))?;
+        chart
+            .configure_mesh()
+            .x_desc(x_desc)
+            .y_desc(y_desc)
+            .axis_desc_style(axis_font())
+            .x_labels(6)
+            .y_labels(6)
+            .light_line_style(WHITE)
+            .bold_line_style(BLACK.mix(0.08))
+            .draw()?;
+        let mut entries = Vec::new();
+        let mut covered = Vec::new();
+        let to_unit =
+            |(x, y): (f64, f64)| ((x - x0) / (x1 - x0), (y - y0 + pad) / (y1 - y0 + 2.0 * pad));
+        for (i, s) in series.iter().enumerate() {
+            let style = LINE_COLOURS[i % LINE_COLOURS.len()].stroke_width(2);
+            for piece in s.points.split(|p| !finite(p.0) || !finite(p.1)) {
+                if piece.is_empty() {
+                    continue;
+                }
+                covered.extend(footprint(piece, to_unit));
+                chart.draw_series(LineSeries::new(piece.iter().copied(), style))?;
+            }
+            entries.push(Entry {
+                text: s.name.clone(),
+                mark: Mark::Line(style),
+            });
+        }
+        use Corner::*;
+        legend::draw(
+            &chart.plotting_area().strip_coord_spec(),
+            &entries,
+            &covered,
+            [UpperRight, LowerRight, UpperLeft, LowerLeft],
+        )?;
+        Ok(())
+    })
+}

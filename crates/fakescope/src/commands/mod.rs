@@ -10,6 +10,7 @@ pub mod eval_localization;
 pub mod models;
 pub mod prepare;
 pub mod scan;
+pub mod train;
 
 /// Runs the parsed command; `Ok(false)` means it ran but some input failed.
 pub fn run(cli: &Cli) -> Result<bool> {
@@ -20,5 +21,6 @@ pub fn run(cli: &Cli) -> Result<bool> {
         Command::EvalLocalization(args) => eval_localization::run(&cli.global, args),
         Command::Calibrate { command } => calibrate::run(&cli.global, command),
         Command::Prepare(args) => prepare::run(&cli.global, args),
+        Command::Train(args) => train::run(&cli.global, args),
     }
 }

@@ -8,3 +8,4 @@ mod scan_bad_input;
 mod scan_faces;
 mod scan_formats;
 mod scan_speech;
+mod train_cmd;

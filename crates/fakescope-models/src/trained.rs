@@ -1,0 +1,184 @@
+//! Models fakescope trains: a folder with the weights and `model.toml` ([`ModelCard`]), written
+//! by `fakescope train` and run by `fakescope scan --detector DIR`.
+//!
+//! ```text
+//! DIR/model.toml          ModelCard: name, architecture, input, score convention, calibration,
+//!                         validation numbers, provenance
+//! DIR/model.safetensors   the weights under the architecture's PyTorch keys (f16 or f32)
+//! DIR/README.md           the model card for people; DIR/recipe.toml, DIR/report.html
+//! ```
+
+use std::path::Path;
+
+use burn::tensor::Device;
+use fakescope_metrics::calibration::Calibration;
+use serde::{Deserialize, Serialize};
+
+use crate::efficientnet_lite::{EfficientNetLite, Variant, imagenet_input};
+use crate::{DetectorInfo, Error, FaceDetector, InputSpec, Modality, ScoreConvention};
+
+/// The machine-readable card of a trained model.
+pub const CARD_FILE: &str = "model.toml";
+
+/// `model.toml`: what a trained model is and how to run it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelCard {
+    /// Detector name (`effnetlite0-sbi`).
+    pub name: String,
+    /// One line.
+    pub description: String,
+    /// Modality (`face`).
+    pub task: String,
+    /// Architecture (`efficientnet-lite0`).
+    pub arch: String,
+    /// Weights file, relative to the folder.
+    pub weights: String,
+    /// Input side in pixels.
+    pub input_size: usize,
+    /// How the input is prepared, in words.
+    pub preprocessing: String,
+    /// Raw output and how it becomes a fake probability.
+    pub score: String,
+    /// Calibration fitted on validation (logit → natural-log LLR of fake vs real).
+    pub calibration: Option<Calibration>,
+    /// The best validation (model selection).
+    pub validation: Option<ValidationSummary>,
+    /// Training provenance.
+    pub training: Provenance,
+}
+
+/// The validation a model was selected on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValidationSummary {
+    /// Step it was made at.
+    pub step: usize,
+    /// ROC AUC (fake positive).
+    pub auc: f64,
+    /// Mean binary cross-entropy.
+    pub loss: f64,
+    /// Images scored.
+    pub n: usize,
+}
+
+/// Where a model comes from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Provenance {
+    /// Steps trained.
+    pub steps: usize,
+    /// The recipe's training digest.
+    pub recipe_digest: String,
+    /// fakescope's version.
+    pub fakescope_version: String,
+    /// The git commit of the source tree, when known.
+    pub git_commit: String,
+    /// Whether early stopping ended the run.
+    pub stopped_early: bool,
+}
+
+impl ModelCard {
+    /// Reads `DIR/model.toml`.
+    pub fn read(dir: &Path) -> Result<ModelCard, Error> {
+        let path = dir.join(CARD_FILE);
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::Input {
+            detector: "model folder",
+            message: format!("{}: {e}", path.display()),
+        })?;
+        toml::from_str(&text).map_err(|e| Error::Input {
+            detector: "model folder",
+            message: format!("{}: {}", path.display(), e.to_string().trim_end()),
+        })
+    }
+}
+
+/// Whether `dir` is a trained model folder (it holds `model.toml`).
+pub fn is_model_dir(dir: &Path) -> bool {
+    dir.join(CARD_FILE).is_file()
+}
+
+/// A trained face model: EfficientNet-Lite with one logit.
+pub struct TrainedFace {
+    info: DetectorInfo,
+    model: EfficientNetLite,
+    device: Device,
+    card: ModelCard,
+}
+
+impl TrainedFace {
+    /// Loads the model folder `dir` on `device`.
+    pub fn load(dir: &Path, device: &Device) -> Result<TrainedFace, Error> {
+        let card = ModelCard::read(dir)?;
+        if card.task != "face" {
+            return Err(Error::Input {
+                detector: "model folder",
+                message: format!(
+                    "{}: task {:?} is not a face model",
+                    dir.display(),
+                    card.task
+                ),
+            });
+        }
+        let variant = Variant::from_name(&card.arch).ok_or_else(|| Error::Input {
+            detector: "model folder",
+            message: format!(
+                "{}: unknown architecture {:?}",
+                dir.join(CARD_FILE).display(),
+                card.arch
+            ),
+        })?;
+        let model = EfficientNetLite::load(variant, 1, &dir.join(&card.weights), device)?;
+        // The registry's names are static; a model folder is loaded once per process.
+        let name: &'static str = Box::leak(card.name.clone().into_boxed_str());
+        Ok(TrainedFace {
+            info: DetectorInfo {
+                name,
+                modality: Modality::Face,
+                input: InputSpec::FaceCrop {
+                    size: card.input_size,
+                },
+                convention: ScoreConvention::Logit,
+            },
+            model,
+            device: device.clone(),
+            card,
+        })
+    }
+
+    /// The model's card.
+    pub fn card(&self) -> &ModelCard {
+        &self.card
+    }
+}
+
+impl FaceDetector for TrainedFace {
+    fn info(&self) -> &DetectorInfo {
+        &self.info
+    }
+
+    fn raw_outputs(&self, crops: &[f32], n: usize) -> Result<Vec<Vec<f32>>, Error> {
+        let size = self.card.input_size;
+        if crops.len() != n * size * size * 3 {
+            return Err(Error::Input {
+                detector: self.info.name,
+                message: format!("{} values for {n} crops of {size}x{size}x3", crops.len()),
+            });
+        }
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        let x = imagenet_input(crops, n, size, &self.device);
+        let logits = self
+            .model
+            .forward(x, false)
+            .into_data()
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .map_err(|e| Error::Backend {
+                detector: self.info.name,
+                message: format!("{e:?}"),
+            })?;
+        Ok(logits.into_iter().map(|z| vec![z]).collect())
+    }
+}
