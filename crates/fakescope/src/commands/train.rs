@@ -157,7 +157,7 @@ fn backbone_path(global: &GlobalArgs, recipe: &Recipe) -> Result<Option<PathBuf>
         }
     }
     bail!(
-        "the ImageNet weights of {} ({file}) are not in any models directory (--models-dir, $FAKESCOPE_MODELS, the user cache)",
+        "the ImageNet weights of {0} ({file}) are not in any models directory (--models-dir, $FAKESCOPE_MODELS, the user cache); get them with `fakescope models pull {0}`",
         variant.name()
     )
 }
