@@ -617,8 +617,26 @@ pub fn imagenet_input(crops: &[f32], n: usize, size: usize, device: &Device) -> 
     for (i, crop) in crops.chunks_exact(plane * 3).take(n).enumerate() {
         for (px, rgb) in crop.chunks_exact(3).enumerate() {
             for c in 0..3 {
-                nchw[(i * 3 + c) * plane + px] = (rgb[c] - IMAGENET_MEAN[c]) / IMAGENET_STD[c];
+                nchw[(i * 3 + c) * plane + px] = rgb[c];
             }
+        }
+    }
+    imagenet_planar_input(nchw, n, size, device)
+}
+
+/// Normalises planar RGB in [0, 1] (`[n, 3, size, size]` row-major, as training batches are
+/// built) with the ImageNet mean and standard deviation, into the tensor the model takes.
+pub fn imagenet_planar_input(
+    mut nchw: Vec<f32>,
+    n: usize,
+    size: usize,
+    device: &Device,
+) -> Tensor<4> {
+    let plane = size * size;
+    for (i, channel) in nchw.chunks_exact_mut(plane).enumerate() {
+        let c = i % 3;
+        for v in channel {
+            *v = (*v - IMAGENET_MEAN[c]) / IMAGENET_STD[c];
         }
     }
     Tensor::from_data(TensorData::new(nchw, [n, 3, size, size]), device)

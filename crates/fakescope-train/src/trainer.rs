@@ -22,7 +22,7 @@ use burn::optim::{
 };
 use burn::tensor::{Device, Tensor, TensorData};
 use fakescope_metrics::Trials;
-use fakescope_models::efficientnet_lite::{EfficientNetLite, IMAGENET_MEAN, IMAGENET_STD, Variant};
+use fakescope_models::efficientnet_lite::{EfficientNetLite, Variant, imagenet_planar_input};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::seq::SliceRandom;
 use serde::Serialize;
@@ -365,16 +365,7 @@ pub fn bce_with_logits(z: Tensor<1>, y: Tensor<1>) -> Tensor<1> {
 
 /// The model's input: ImageNet-normalised NCHW.
 fn input_tensor(batch: &Batch, device: &Device) -> Tensor<4> {
-    let plane = batch.size * batch.size;
-    let mut pixels = batch.pixels.clone();
-    for (i, v) in pixels.iter_mut().enumerate() {
-        let c = (i / plane) % 3;
-        *v = (*v - IMAGENET_MEAN[c]) / IMAGENET_STD[c];
-    }
-    Tensor::from_data(
-        TensorData::new(pixels, [batch.n, 3, batch.size, batch.size]),
-        device,
-    )
+    imagenet_planar_input(batch.pixels.clone(), batch.n, batch.size, device)
 }
 
 /// Scores the validation units (and their self-blends) with the model in evaluation mode.
