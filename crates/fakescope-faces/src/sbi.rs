@@ -155,7 +155,8 @@ pub struct SbiSource {
     pub blur: [f32; 2],
     /// Probability of losing resolution (default 0.5).
     pub downscale_p: f32,
-    /// Range of the intermediate scale, in `(0, 1]` (default 0.6 to 1).
+    /// Range of the intermediate scale, in `(0, 1]` (default 0.25 to 0.5: the paper shrinks the
+    /// source by a factor of 2 or 4, so half the fakes carry a clearly softer inner face).
     pub downscale: [f32; 2],
     /// Probability of a small shift (default 0.5).
     pub translate_p: f32,
@@ -176,7 +177,7 @@ impl Default for SbiSource {
             sharpen: [0.3, 1.0],
             blur: [0.5, 1.5],
             downscale_p: 0.5,
-            downscale: [0.6, 1.0],
+            downscale: [0.25, 0.5],
             translate_p: 0.5,
             translate: 0.03,
         }

@@ -442,7 +442,17 @@ impl EfficientNetLite {
         path: &Path,
         device: &Device,
     ) -> Result<EfficientNetLite, Error> {
-        let p = Params::new(StateDict::load(path)?, device);
+        EfficientNetLite::from_state_dict(variant, classes, StateDict::load(path)?, device)
+    }
+
+    /// The model with `classes` outputs from weights already read (every tensor must be used).
+    pub fn from_state_dict(
+        variant: Variant,
+        classes: usize,
+        state: StateDict,
+        device: &Device,
+    ) -> Result<EfficientNetLite, Error> {
+        let p = Params::new(state, device);
         let model = EfficientNetLite::from_params(variant, &p, Some(classes))?;
         p.finish()?;
         Ok(model)

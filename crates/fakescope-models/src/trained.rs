@@ -7,6 +7,9 @@
 //! DIR/model.safetensors   the weights under the architecture's PyTorch keys (f16 or f32)
 //! DIR/README.md           the model card for people; DIR/recipe.toml, DIR/report.html
 //! ```
+//!
+//! The models fakescope ships live in the same layout under `models/<name>/` in the repository
+//! and are compiled into the binary ([`bundled`]): they run by name, without a download.
 
 use std::path::Path;
 
@@ -86,11 +89,49 @@ impl ModelCard {
             detector: "model folder",
             message: format!("{}: {e}", path.display()),
         })?;
-        toml::from_str(&text).map_err(|e| Error::Input {
+        ModelCard::parse(&text, &path.display().to_string())
+    }
+
+    /// Parses the text of a `model.toml`; `origin` names it in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<ModelCard, Error> {
+        toml::from_str(text).map_err(|e| Error::Input {
             detector: "model folder",
-            message: format!("{}: {}", path.display(), e.to_string().trim_end()),
+            message: format!("{origin}: {}", e.to_string().trim_end()),
         })
     }
+}
+
+/// A model compiled into fakescope: the files of `models/<folder>/` in the repository.
+#[derive(Debug, Clone, Copy)]
+pub struct Bundled {
+    /// The folder's name (the model's name).
+    pub folder: &'static str,
+    /// The text of its `model.toml`.
+    pub card: &'static str,
+    /// Its weights file.
+    pub weights: &'static [u8],
+}
+
+impl Bundled {
+    /// Where the files came from, for messages (`models/effnetlite0-sbi`).
+    pub fn origin(&self) -> String {
+        format!("models/{}", self.folder)
+    }
+
+    /// Its parsed card.
+    pub fn card(&self) -> Result<ModelCard, Error> {
+        ModelCard::parse(self.card, &format!("{}/{CARD_FILE}", self.origin()))
+    }
+}
+
+/// The models compiled into this build (from `models/*/` at build time), sorted by name.
+pub fn bundled() -> &'static [Bundled] {
+    include!(concat!(env!("OUT_DIR"), "/bundled.rs"))
+}
+
+/// The bundled model named `name`, if this build has one.
+pub fn find_bundled(name: &str) -> Option<&'static Bundled> {
+    bundled().iter().find(|b| b.folder == name)
 }
 
 /// Whether `dir` is a trained model folder (it holds `model.toml`).
@@ -110,26 +151,46 @@ impl TrainedFace {
     /// Loads the model folder `dir` on `device`.
     pub fn load(dir: &Path, device: &Device) -> Result<TrainedFace, Error> {
         let card = ModelCard::read(dir)?;
+        let origin = dir.display().to_string();
+        let variant = TrainedFace::check(&card, &origin)?;
+        let state = fakescope_weights::StateDict::load(&dir.join(&card.weights))?;
+        TrainedFace::from_parts(card, variant, state, device)
+    }
+
+    /// Loads a model compiled into fakescope ([`bundled`]).
+    pub fn load_bundled(bundled: &Bundled, device: &Device) -> Result<TrainedFace, Error> {
+        let card = bundled.card()?;
+        let origin = bundled.origin();
+        let variant = TrainedFace::check(&card, &origin)?;
+        let state = fakescope_weights::StateDict::load_bytes(
+            format!("{origin}/{}", card.weights),
+            bundled.weights,
+        )?;
+        TrainedFace::from_parts(card, variant, state, device)
+    }
+
+    /// Refuses cards this type cannot run, before any weights are read; the architecture.
+    fn check(card: &ModelCard, origin: &str) -> Result<Variant, Error> {
         if card.task != "face" {
             return Err(Error::Input {
                 detector: "model folder",
-                message: format!(
-                    "{}: task {:?} is not a face model",
-                    dir.display(),
-                    card.task
-                ),
+                message: format!("{origin}: task {:?} is not a face model", card.task),
             });
         }
-        let variant = Variant::from_name(&card.arch).ok_or_else(|| Error::Input {
+        Variant::from_name(&card.arch).ok_or_else(|| Error::Input {
             detector: "model folder",
-            message: format!(
-                "{}: unknown architecture {:?}",
-                dir.join(CARD_FILE).display(),
-                card.arch
-            ),
-        })?;
-        let model = EfficientNetLite::load(variant, 1, &dir.join(&card.weights), device)?;
-        // The registry's names are static; a model folder is loaded once per process.
+            message: format!("{origin}/{CARD_FILE}: unknown architecture {:?}", card.arch),
+        })
+    }
+
+    fn from_parts(
+        card: ModelCard,
+        variant: Variant,
+        state: fakescope_weights::StateDict,
+        device: &Device,
+    ) -> Result<TrainedFace, Error> {
+        let model = EfficientNetLite::from_state_dict(variant, 1, state, device)?;
+        // The registry's names are static; a model is loaded once per process.
         let name: &'static str = Box::leak(card.name.clone().into_boxed_str());
         Ok(TrainedFace {
             info: DetectorInfo {

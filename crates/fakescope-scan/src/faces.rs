@@ -85,38 +85,45 @@ pub struct ScoredFace {
     pub fake_probability: f64,
 }
 
-/// A face (`None` with `--crops`) and its crop, the size the detectors take.
-type Crop = (Option<FoundFace>, RgbImage);
+/// A face (`None` with `--crops`) and its crops, one per crop size the detectors take (in the
+/// order of [`FaceStage::sizes`]).
+type Crop = (Option<FoundFace>, Vec<RgbImage>);
 
 /// The face-forgery detectors, how faces are found, and how scores pool.
 pub struct FaceStage {
     detectors: Vec<Box<dyn FaceDetector>>,
     finder: Option<Box<dyn FaceFinder>>,
     mode: FaceMode,
-    size: u32,
+    /// The distinct crop sides the detectors take, in the order they first appear.
+    sizes: Vec<u32>,
+    /// For each detector, the index of its crop side in `sizes`.
+    size_of: Vec<usize>,
 }
 
 impl FaceStage {
-    /// Checks that the detectors share one crop size and that a finder is given unless every
-    /// image is a crop.
+    /// Checks that every detector takes face crops (of any size: each face is cut once per
+    /// distinct size) and that a finder is given unless every image is a crop.
     pub fn new(
         detectors: Vec<Box<dyn FaceDetector>>,
         finder: Option<Box<dyn FaceFinder>>,
         mode: FaceMode,
     ) -> Result<Self, String> {
-        let first = detectors.first().ok_or("no face detector")?;
-        let InputSpec::FaceCrop { size } = first.info().input else {
-            return Err(format!("{} does not take face crops", first.info().name));
-        };
-        if let Some(d) = detectors
-            .iter()
-            .find(|d| d.info().input != first.info().input)
-        {
-            return Err(format!(
-                "face detectors {} and {} take different crops; scan them separately",
-                first.info().name,
-                d.info().name
-            ));
+        if detectors.is_empty() {
+            return Err("no face detector".into());
+        }
+        let mut sizes: Vec<u32> = Vec::new();
+        let mut size_of = Vec::with_capacity(detectors.len());
+        for d in &detectors {
+            let InputSpec::FaceCrop { size } = d.info().input else {
+                return Err(format!("{} does not take face crops", d.info().name));
+            };
+            let size = u32::try_from(size)
+                .map_err(|_| format!("{}: crop size {size} is too large", d.info().name))?;
+            let index = sizes.iter().position(|&s| s == size).unwrap_or_else(|| {
+                sizes.push(size);
+                sizes.len() - 1
+            });
+            size_of.push(index);
         }
         if mode == FaceMode::Detect && finder.is_none() {
             return Err("finding faces needs the face finder (mtcnn), or --crops".into());
@@ -125,7 +132,8 @@ impl FaceStage {
             detectors,
             finder,
             mode,
-            size: size as u32,
+            sizes,
+            size_of,
         })
     }
 
@@ -134,24 +142,32 @@ impl FaceStage {
         self.detectors.iter().map(|d| d.info().name).collect()
     }
 
-    /// Side of the crops the detectors take.
-    pub fn crop_size(&self) -> u32 {
-        self.size
+    /// The distinct crop sides the detectors take (each face is cut once per side).
+    pub fn sizes(&self) -> &[u32] {
+        &self.sizes
     }
 
     /// Faces of one image and their crops.
     fn faces_of(&self, image: &RgbImage) -> Result<Vec<Crop>, String> {
         match (self.mode, &self.finder) {
             (FaceMode::Crops, _) => {
-                let crop = resize_rgb(image, self.size, self.size, Filter::Bicubic);
-                Ok(vec![(None, crop)])
+                let crops = self
+                    .sizes
+                    .iter()
+                    .map(|&size| resize_rgb(image, size, size, Filter::Bicubic))
+                    .collect();
+                Ok(vec![(None, crops)])
             }
             (FaceMode::Detect, Some(finder)) => Ok(finder
                 .find(image)?
                 .into_iter()
                 .filter_map(|face| {
-                    let crop = finder.crop(image, &face, self.size)?;
-                    Some((Some(face), crop))
+                    let crops = self
+                        .sizes
+                        .iter()
+                        .map(|&size| finder.crop(image, &face, size))
+                        .collect::<Option<Vec<_>>>()?;
+                    Some((Some(face), crops))
                 })
                 .collect()),
             (FaceMode::Detect, None) => Err("no face finder".into()),
@@ -171,28 +187,26 @@ impl FaceStage {
             .map(|image| self.faces_of(&image))
             .collect();
 
-        // Every crop of every image, in order, scored in batches by every detector. A batch
-        // goes to the detectors as values in [0, 1], channels last, in one reused buffer.
-        let crops: Vec<&RgbImage> = found
+        // Every face of every image, in order, scored in batches by every detector, each on
+        // the crops of its size. A batch goes to a detector as values in [0, 1], channels
+        // last, in one reused buffer.
+        let faces: Vec<&[RgbImage]> = found
             .iter()
             .filter_map(|r| r.as_ref().ok())
             .flatten()
-            .map(|(_, c)| c)
+            .map(|(_, c)| c.as_slice())
             .collect();
-        let crop_len = (self.size * self.size * 3) as usize;
         let batch_size = batch_size.max(1);
-        let mut data = Vec::with_capacity(batch_size.min(crops.len()) * crop_len);
-        let mut per_detector: Vec<Vec<f64>> = self
-            .detectors
-            .iter()
-            .map(|_| Vec::with_capacity(crops.len()))
-            .collect();
-        for chunk in crops.chunks(batch_size) {
-            data.clear();
-            for crop in chunk {
-                data.extend(crop.as_raw().iter().map(|&v| f32::from(v) / 255.0));
-            }
-            for (detector, probs) in self.detectors.iter().zip(&mut per_detector) {
+        let mut data = Vec::new();
+        let mut per_detector: Vec<Vec<f64>> = Vec::with_capacity(self.detectors.len());
+        for (detector, &size_index) in self.detectors.iter().zip(&self.size_of) {
+            let mut probs = Vec::with_capacity(faces.len());
+            for chunk in faces.chunks(batch_size) {
+                data.clear();
+                for crops in chunk {
+                    let crop = &crops[size_index];
+                    data.extend(crop.as_raw().iter().map(|&v| f32::from(v) / 255.0));
+                }
                 match detector.fake_probability(&data, chunk.len()) {
                     Ok(p) => probs.extend(p),
                     Err(e) => {
@@ -201,6 +215,7 @@ impl FaceStage {
                     }
                 }
             }
+            per_detector.push(probs);
         }
 
         let mut next = 0usize;
@@ -407,7 +422,16 @@ mod tests {
             &self.0
         }
         fn raw_outputs(&self, crops: &[f32], n: usize) -> Result<Vec<Vec<f32>>, Error> {
-            let len = crops.len() / n;
+            let InputSpec::FaceCrop { size } = self.0.input else {
+                unreachable!("a face detector")
+            };
+            let len = size * size * 3;
+            if crops.len() != n * len {
+                return Err(Error::Input {
+                    detector: self.0.name,
+                    message: format!("{} values for {n} crops of {size}x{size}", crops.len()),
+                });
+            }
             Ok(crops
                 .chunks(len)
                 .map(|c| {
@@ -419,10 +443,14 @@ mod tests {
     }
 
     fn mean_red() -> Box<dyn FaceDetector> {
+        mean_red_at("mean-red", 8)
+    }
+
+    fn mean_red_at(name: &'static str, size: usize) -> Box<dyn FaceDetector> {
         Box::new(MeanRed(DetectorInfo {
-            name: "mean-red",
+            name,
             modality: Modality::Face,
-            input: InputSpec::FaceCrop { size: 8 },
+            input: InputSpec::FaceCrop { size },
             convention: ScoreConvention::SigmoidReal,
         }))
     }
@@ -492,6 +520,45 @@ mod tests {
         assert_eq!(reports[0].faces[1].bbox, Some([16.0, 0.0, 32.0, 16.0]));
         assert_eq!(reports[1].verdict.as_str(), "n/a");
         assert!(reports[1].note.as_deref().unwrap().contains("no face"));
+    }
+
+    #[test]
+    fn detectors_of_different_input_sizes_each_get_their_own_crops() {
+        let detectors = vec![
+            mean_red_at("eight", 8),
+            mean_red_at("five", 5),
+            mean_red_at("eight-too", 8),
+        ];
+        for mode in [FaceMode::Crops, FaceMode::Detect] {
+            let stage =
+                FaceStage::new(detectors_clone(&detectors), Some(Box::new(Strips)), mode).unwrap();
+            assert_eq!(stage.sizes(), &[8, 5]);
+            let reports = stage.scan_images(
+                vec![("red".into(), solid(32, 16, 255))],
+                Pool::Mean,
+                Pool::Max,
+                Thresholds::default(),
+                2,
+            );
+            let faces = &reports[0].faces;
+            assert!(reports[0].error.is_none(), "{:?}", reports[0].error);
+            assert_eq!(faces.len(), if mode == FaceMode::Crops { 1 } else { 2 });
+            let names: Vec<&str> = faces[0].detectors.iter().map(|d| d.name.as_str()).collect();
+            assert_eq!(names, ["eight", "five", "eight-too"]);
+            assert!(faces[0].detectors.iter().all(|d| d.fake_probability == 0.0));
+        }
+    }
+
+    fn detectors_clone(detectors: &[Box<dyn FaceDetector>]) -> Vec<Box<dyn FaceDetector>> {
+        detectors
+            .iter()
+            .map(|d| {
+                let InputSpec::FaceCrop { size } = d.info().input else {
+                    unreachable!()
+                };
+                mean_red_at(d.info().name, size)
+            })
+            .collect()
     }
 
     #[test]

