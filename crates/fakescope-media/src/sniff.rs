@@ -92,6 +92,38 @@ pub enum VideoFormat {
     Avi,
 }
 
+impl MediaKind {
+    /// The IANA media type of the format (`image/jpeg`, `audio/wav`, ...); unknown content is
+    /// `application/octet-stream`.
+    pub fn mime_type(&self) -> &'static str {
+        match self {
+            MediaKind::Audio(a) => match a {
+                AudioFormat::Wav => "audio/wav",
+                AudioFormat::Flac => "audio/flac",
+                AudioFormat::Mp3 => "audio/mpeg",
+                AudioFormat::Ogg => "audio/ogg",
+                AudioFormat::M4a => "audio/mp4",
+                AudioFormat::Aac => "audio/aac",
+            },
+            MediaKind::Image(i) => match i {
+                ImageFormat::Jpeg => "image/jpeg",
+                ImageFormat::Png => "image/png",
+                ImageFormat::Webp => "image/webp",
+                ImageFormat::Bmp => "image/bmp",
+                ImageFormat::Gif => "image/gif",
+            },
+            MediaKind::Video(v) => match v {
+                VideoFormat::Mp4 => "video/mp4",
+                VideoFormat::QuickTime => "video/quicktime",
+                VideoFormat::Matroska => "video/x-matroska",
+                VideoFormat::WebM => "video/webm",
+                VideoFormat::Avi => "video/x-msvideo",
+            },
+            MediaKind::Unknown => "application/octet-stream",
+        }
+    }
+}
+
 impl fmt::Display for MediaKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -12,6 +12,8 @@
 //! - [`aggregate`] pools scores and finds [`Segment`]s; [`verdict`] turns a probability into a
 //!   [`Verdict`] with [`Thresholds`].
 //! - [`walk::walk`] expands directories.
+//! - [`ScanSettings`] is a scan as a user asks for it (the command line's or the HTTP API's
+//!   options), turned into [`ScanOptions`] in one place.
 //!
 //! All probabilities are fake probabilities (1 = fake) and uncalibrated model outputs.
 #![deny(missing_docs)]
@@ -20,6 +22,7 @@ pub mod aggregate;
 pub mod faces;
 mod pipeline;
 pub mod report;
+pub mod settings;
 pub mod verdict;
 pub mod video;
 pub mod walk;
@@ -29,5 +32,6 @@ pub use aggregate::{Pool, Segment, WindowScore};
 pub use faces::{FaceFinder, FaceMode, FaceReport, FaceScore, FaceStage, FoundFace};
 pub use pipeline::{ScanOptions, Scanner, SetupError, WindowPolicy};
 pub use report::{DetectorReport, FileReport, MediaKind, ModalityReport};
+pub use settings::ScanSettings;
 pub use verdict::{Thresholds, Verdict};
 pub use video::{TimelinePoint, TrackFrame, TrackReport, VideoOptions};

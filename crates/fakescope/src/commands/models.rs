@@ -35,6 +35,68 @@ pub fn run(global: &GlobalArgs, command: &ModelsCommand) -> Result<bool> {
     }
 }
 
+/// One manifest model as `models list --json` and `GET /v1/models` show it.
+fn model_json(
+    model: &ModelEntry,
+    located: &fakescope_registry::Result<fakescope_registry::LocatedModel>,
+) -> serde_json::Value {
+    serde_json::json!({
+        "name": model.name(),
+        "role": model.role().to_string(),
+        "modality": model.modality().to_string(),
+        "architecture": model.architecture(),
+        "status": model.status().to_string(),
+        "description": model.description(),
+        "license": model.license(),
+        "input": model.input(),
+        "score_convention": model.score_convention(),
+        "upstream": format!("{}@{}", model.upstream().repo(), model.upstream().commit()),
+        "bytes": model.total_size(),
+        "files": model.files().iter().map(|f| serde_json::json!({
+            "path": f.path(),
+            "source": f.source().to_string(),
+            "sha256": f.sha256(),
+            "bytes": f.size(),
+        })).collect::<Vec<_>>(),
+        "installed": located.as_ref().ok().map(|l| l.files().iter().map(|f| f.path.display().to_string()).collect::<Vec<_>>()),
+    })
+}
+
+/// One built-in model as `models list --json` and `GET /v1/models` show it.
+fn bundled_json(
+    bundled: &fakescope_models::trained::Bundled,
+    card: &fakescope_models::trained::ModelCard,
+) -> serde_json::Value {
+    serde_json::json!({
+        "name": card.name,
+        "role": "detector",
+        "modality": card.task,
+        "architecture": card.arch,
+        "status": "supported",
+        "description": card.description,
+        "input": format!("face crop {0}x{0}", card.input_size),
+        "score_convention": card.score,
+        "bytes": bundled.weights.len(),
+        "bundled": bundled.origin(),
+        "installed": "built in",
+    })
+}
+
+/// Every model (the manifest's, then the built-in ones), as `models list --json` prints them.
+pub fn catalogue(global: &GlobalArgs) -> Result<Vec<serde_json::Value>> {
+    let manifest = Manifest::builtin();
+    let resolver = Resolver::from_env(global.models_dir.clone());
+    let mut out: Vec<serde_json::Value> = manifest
+        .models()
+        .iter()
+        .map(|m| model_json(m, &resolver.locate_entry(m)))
+        .collect();
+    for bundled in fakescope_models::trained::bundled() {
+        out.push(bundled_json(bundled, &bundled.card()?));
+    }
+    Ok(out)
+}
+
 fn select<'m>(manifest: &'m Manifest, names: &[String], all: bool) -> Result<Vec<&'m ModelEntry>> {
     if all {
         return Ok(manifest.models().iter().collect());
@@ -58,26 +120,7 @@ fn list(manifest: &Manifest, resolver: &Resolver, json: bool) -> Result<bool> {
     for model in manifest.models() {
         let located = resolver.locate_entry(model);
         if json {
-            let value = serde_json::json!({
-                "name": model.name(),
-                "role": model.role().to_string(),
-                "modality": model.modality().to_string(),
-                "architecture": model.architecture(),
-                "status": model.status().to_string(),
-                "description": model.description(),
-                "license": model.license(),
-                "input": model.input(),
-                "score_convention": model.score_convention(),
-                "upstream": format!("{}@{}", model.upstream().repo(), model.upstream().commit()),
-                "bytes": model.total_size(),
-                "files": model.files().iter().map(|f| serde_json::json!({
-                    "path": f.path(),
-                    "source": f.source().to_string(),
-                    "sha256": f.sha256(),
-                    "bytes": f.size(),
-                })).collect::<Vec<_>>(),
-                "installed": located.as_ref().ok().map(|l| l.files().iter().map(|f| f.path.display().to_string()).collect::<Vec<_>>()),
-            });
+            let value = model_json(model, &located);
             writeln!(out, "{value}")?;
         } else {
             let installed = if located.is_ok() { "yes" } else { "no" };
@@ -97,19 +140,7 @@ fn list(manifest: &Manifest, resolver: &Resolver, json: bool) -> Result<bool> {
     for bundled in fakescope_models::trained::bundled() {
         let card = bundled.card()?;
         if json {
-            let value = serde_json::json!({
-                "name": card.name,
-                "role": "detector",
-                "modality": card.task,
-                "architecture": card.arch,
-                "status": "supported",
-                "description": card.description,
-                "input": format!("face crop {0}x{0}", card.input_size),
-                "score_convention": card.score,
-                "bytes": bundled.weights.len(),
-                "bundled": bundled.origin(),
-                "installed": "built in",
-            });
+            let value = bundled_json(bundled, &card);
             writeln!(out, "{value}")?;
         } else {
             writeln!(

@@ -4,12 +4,9 @@ use std::io::Write;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use fakescope_media::{AudioLimits, ImageLimits, Sampling};
 use fakescope_scan::faces::{CropKind, FaceMode, FaceStage};
 use fakescope_scan::walk::{Entry, walk};
-use fakescope_scan::{
-    FileReport, MediaKind, ScanOptions, Scanner, Thresholds, VideoOptions, WindowPolicy,
-};
+use fakescope_scan::{FileReport, MediaKind, ScanSettings, Scanner};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::{CropArg, GlobalArgs, ScanArgs};
@@ -19,66 +16,60 @@ use crate::print;
 /// installed is skipped with a note.
 pub const DEFAULT_DETECTORS: &[&str] = &["aasist", "mesoinception4-df"];
 
-/// Runs the scan; returns whether every file was scanned.
-pub fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<bool> {
-    let defaults = args.detectors.is_empty();
+/// The scan the command line asks for, as settings the HTTP API shares.
+pub fn settings(args: &ScanArgs) -> ScanSettings {
+    ScanSettings {
+        detectors: args.detectors.clone(),
+        hop: args.hop,
+        first_window: args.first_window,
+        aggregate: args.aggregate.into(),
+        combine: args.combine.into(),
+        fake_threshold: args.fake_threshold,
+        uncertain_threshold: args.uncertain_threshold,
+        max_duration: args.max_duration,
+        batch_size: args.batch_size,
+        face_aggregate: args.face_aggregate.into(),
+        crops: args.crops,
+        crop: match args.crop {
+            CropArg::Aligned => CropKind::Aligned,
+            CropArg::Box => CropKind::Box,
+        },
+        frames: args.frames,
+        fps: args.fps,
+        track_aggregate: args.track_aggregate.into(),
+        max_pixels: args.max_pixels,
+    }
+}
+
+/// Loads the detectors the settings name (the default set when none) and sets up the scan.
+pub fn build_scanner(global: &GlobalArgs, settings: &ScanSettings) -> Result<Scanner> {
+    let options = settings.scan_options().map_err(anyhow::Error::msg)?;
+    let defaults = settings.detectors.is_empty();
     let names: Vec<String> = if defaults {
         DEFAULT_DETECTORS.iter().map(|s| s.to_string()).collect()
     } else {
-        args.detectors.clone()
+        settings.detectors.clone()
     };
     let loaded = crate::detectors::load(global, &names, defaults)?;
     let faces = if loaded.face.is_empty() {
         None
     } else {
-        let (finder, mode) = if args.crops {
+        let (finder, mode) = if settings.crops {
             (None, FaceMode::Crops)
         } else {
-            let crop = match args.crop {
-                CropArg::Aligned => CropKind::Aligned,
-                CropArg::Box => CropKind::Box,
-            };
             (
-                Some(crate::detectors::face_finder(global, crop)?),
+                Some(crate::detectors::face_finder(global, settings.crop)?),
                 FaceMode::Detect,
             )
         };
         Some(FaceStage::new(loaded.face, finder, mode).map_err(anyhow::Error::msg)?)
     };
-    let options = ScanOptions {
-        hop_s: args.hop,
-        window_policy: if args.first_window {
-            WindowPolicy::First
-        } else {
-            WindowPolicy::All
-        },
-        aggregate: args.aggregate.into(),
-        combine: args.combine.into(),
-        thresholds: Thresholds {
-            fake: args.fake_threshold,
-            uncertain: args.uncertain_threshold,
-        },
-        batch_size: args.batch_size,
-        audio_limits: AudioLimits {
-            max_duration_s: args.max_duration,
-            ..AudioLimits::default()
-        },
-        face_pool: args.face_aggregate.into(),
-        image_limits: ImageLimits {
-            max_pixels: args.max_pixels,
-            ..ImageLimits::default()
-        },
-        video: VideoOptions {
-            sampling: match args.fps {
-                Some(fps) if fps.is_finite() && fps > 0.0 => Sampling::Fps(fps),
-                Some(fps) => anyhow::bail!("--fps must be a positive number, not {fps}"),
-                None => Sampling::Count(args.frames),
-            },
-            track_pool: args.track_aggregate.into(),
-            ..VideoOptions::default()
-        },
-    };
-    let scanner = Scanner::new(loaded.audio, faces, options).context("cannot set up the scan")?;
+    Scanner::new(loaded.audio, faces, options).context("cannot set up the scan")
+}
+
+/// Runs the scan; returns whether every file was scanned.
+pub fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<bool> {
+    let scanner = build_scanner(global, &settings(args))?;
 
     let entries = walk(&args.paths);
     let progress = if global.quiet || entries.len() < 2 {
