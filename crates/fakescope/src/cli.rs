@@ -24,7 +24,7 @@ pub struct Cli {
 }
 
 /// Flags every command takes.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// Directory holding model files (upstream layout, e.g. aasist/AASIST.pth). Searched before
     /// $FAKESCOPE_MODELS and the user cache.
@@ -85,6 +85,108 @@ pub enum Command {
     /// model.toml, a model card (README.md), calibration.json and report.html. Run the same
     /// command again after an interruption: it goes on from the last checkpoint.
     Train(TrainArgs),
+    /// Serve scans over HTTP: an API under /v1 (described at /v1/openapi.json) and a web page
+    /// at /, with jobs stored in SQLite that survive restarts and crashes.
+    ///
+    /// Binds 127.0.0.1:8080 by default. Every /v1 route but the OpenAPI document needs an API
+    /// key (`fakescope keys create`), unless --no-auth is given on a loopback address.
+    Serve(ServeArgs),
+    /// Create, list and revoke the API keys of `fakescope serve`.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+/// Where `fakescope serve` keeps its store and uploads.
+#[derive(Debug, Clone, Args)]
+pub struct DataArgs {
+    /// Folder of the job store (fakescope.db) and the uploads (default:
+    /// $XDG_DATA_HOME/fakescope/serve, else ~/.local/share/fakescope/serve).
+    #[arg(long = "data", value_name = "DIR", env = "FAKESCOPE_DATA")]
+    pub dir: Option<PathBuf>,
+}
+
+/// `fakescope serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on (port 0: any free port, printed at start).
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR:PORT")]
+    pub bind: std::net::SocketAddr,
+
+    #[command(flatten)]
+    pub data: DataArgs,
+
+    /// No API keys: anyone who can reach the server may use it. Only on a loopback address.
+    #[arg(long)]
+    pub no_auth: bool,
+
+    /// Scans run at once (default: half the cores, at least 1).
+    #[arg(long, value_name = "N")]
+    pub workers: Option<usize>,
+
+    /// How long finished jobs, their results and uploads are kept (e.g. 30m, 12h, 7d).
+    #[arg(long, default_value = "7d", value_name = "DURATION")]
+    pub retention: String,
+
+    /// Longest time a client may take to send a request's head (method, path, headers); slower
+    /// clients are disconnected (e.g. 10s, 1m).
+    #[arg(long, default_value = "10s", value_name = "DURATION")]
+    pub header_timeout: String,
+
+    /// Largest image upload, in MB.
+    #[arg(long, default_value_t = 20, value_name = "MB")]
+    pub max_image_mb: u64,
+
+    /// Largest audio upload, in MB.
+    #[arg(long, default_value_t = 100, value_name = "MB")]
+    pub max_audio_mb: u64,
+
+    /// Largest video upload, in MB.
+    #[arg(long, default_value_t = 500, value_name = "MB")]
+    pub max_video_mb: u64,
+
+    /// Requests per minute a key may make (unless the key has its own limit).
+    #[arg(long, default_value_t = 120, value_name = "N")]
+    pub rate: u32,
+
+    /// Jobs a key may have queued or running at once (unless the key has its own limit).
+    #[arg(long, default_value_t = 16, value_name = "N")]
+    pub max_active_jobs: u32,
+}
+
+/// `fakescope keys`.
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create a key and print it (it is shown only this once; the store keeps its hash).
+    Create {
+        /// A name for the key's holder.
+        #[arg(long)]
+        name: String,
+        /// Requests per minute for this key (default: the server's --rate).
+        #[arg(long, value_name = "N")]
+        rate: Option<u32>,
+        /// Jobs queued or running at once (default: the server's --max-active-jobs).
+        #[arg(long, value_name = "N")]
+        max_active_jobs: Option<u32>,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// List the keys (never the keys themselves).
+    List {
+        /// JSON Lines instead of a table.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Revoke a key by its id; requests with it are refused at once.
+    Revoke {
+        /// The key's id (`fakescope keys list`).
+        id: String,
+        #[command(flatten)]
+        data: DataArgs,
+    },
 }
 
 /// `fakescope train`.

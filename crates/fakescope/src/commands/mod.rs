@@ -7,9 +7,11 @@ use crate::cli::{Cli, Command};
 pub mod calibrate;
 pub mod eval;
 pub mod eval_localization;
+pub mod keys;
 pub mod models;
 pub mod prepare;
 pub mod scan;
+pub mod serve;
 pub mod train;
 
 /// Runs the parsed command; `Ok(false)` means it ran but some input failed.
@@ -22,5 +24,7 @@ pub fn run(cli: &Cli) -> Result<bool> {
         Command::Calibrate { command } => calibrate::run(&cli.global, command),
         Command::Prepare(args) => prepare::run(&cli.global, args),
         Command::Train(args) => train::run(&cli.global, args),
+        Command::Serve(args) => serve::run(&cli.global, args),
+        Command::Keys { command } => keys::run(command),
     }
 }

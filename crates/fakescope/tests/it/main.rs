@@ -8,4 +8,6 @@ mod scan_bad_input;
 mod scan_faces;
 mod scan_formats;
 mod scan_speech;
+mod serve_api;
+mod serve_page;
 mod train_cmd;

@@ -1,0 +1,190 @@
+//! `fakescope serve`: the HTTP API and web page, with the detectors this binary knows.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use fakescope_scan::{FileReport, ScanSettings, Scanner};
+use fakescope_serve::{Config, Engine, UploadLimits};
+
+use crate::cli::{DataArgs, GlobalArgs, ServeArgs};
+
+/// Scanners set up for the settings seen so far (detectors load once per set of settings).
+const MAX_SCANNERS: usize = 16;
+
+/// The scan engine the server runs: this binary's detector loading and scan pipeline.
+struct BinaryEngine {
+    global: GlobalArgs,
+    scanners: Mutex<HashMap<String, Arc<Scanner>>>,
+}
+
+impl BinaryEngine {
+    fn scanner(&self, settings: &ScanSettings) -> Result<Arc<Scanner>, String> {
+        let key = serde_json::to_string(settings).map_err(|e| e.to_string())?;
+        if let Some(s) = self.lock().get(&key) {
+            return Ok(s.clone());
+        }
+        for name in &settings.detectors {
+            // Over HTTP only names: the registry's and the built-in models, never a folder.
+            let known = fakescope_models::trained::find_bundled(name).is_some()
+                || fakescope_registry::Manifest::builtin().get(name).is_ok();
+            if !known {
+                return Err(format!(
+                    "unknown detector `{name}` (GET /v1/detectors lists them)"
+                ));
+            }
+        }
+        let scanner = Arc::new(
+            super::scan::build_scanner(&self.global, settings).map_err(|e| format!("{e:#}"))?,
+        );
+        let mut cache = self.lock();
+        if cache.len() >= MAX_SCANNERS {
+            cache.clear();
+        }
+        cache.insert(key, scanner.clone());
+        Ok(scanner)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Scanner>>> {
+        self.scanners.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Engine for BinaryEngine {
+    fn prepare(&self, settings: &ScanSettings) -> Result<(), String> {
+        self.scanner(settings).map(|_| ())
+    }
+
+    fn scan(&self, settings: &ScanSettings, path: &Path) -> Result<FileReport, String> {
+        Ok(self.scanner(settings)?.scan_file(path))
+    }
+
+    fn detectors(&self) -> serde_json::Value {
+        let models = super::models::catalogue(&self.global).unwrap_or_default();
+        let defaults = super::scan::DEFAULT_DETECTORS;
+        models
+            .into_iter()
+            .filter(|m| m["role"] == "detector" && m["status"] == "supported")
+            .map(|m| {
+                let name = m["name"].as_str().unwrap_or("").to_owned();
+                serde_json::json!({
+                    "name": name,
+                    "modality": m["modality"],
+                    "description": m["description"],
+                    "installed": !m["installed"].is_null(),
+                    "default": defaults.contains(&name.as_str()),
+                })
+            })
+            .collect()
+    }
+
+    fn models(&self) -> serde_json::Value {
+        serde_json::Value::Array(super::models::catalogue(&self.global).unwrap_or_default())
+    }
+}
+
+/// The data folder: `--data`, `$FAKESCOPE_DATA`, or the user's data folder.
+pub fn data_dir(data: &DataArgs) -> Result<PathBuf> {
+    if let Some(d) = &data.dir {
+        return Ok(d.clone());
+    }
+    let base = match std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
+        Some(d) => PathBuf::from(d),
+        None => PathBuf::from(
+            std::env::var_os("HOME")
+                .filter(|v| !v.is_empty())
+                .context("no data folder: pass --data DIR (or set FAKESCOPE_DATA or HOME)")?,
+        )
+        .join(".local/share"),
+    };
+    Ok(base.join("fakescope/serve"))
+}
+
+/// `30m`, `12h`, `7d`, `90s`, or a number of seconds.
+fn parse_duration(s: &str) -> Result<Duration> {
+    let s = s.trim();
+    let (number, unit) = match s.find(|c: char| !c.is_ascii_digit() && c != '.') {
+        Some(i) => (&s[..i], &s[i..]),
+        None => (s, "s"),
+    };
+    let n: f64 = number
+        .parse()
+        .ok()
+        .filter(|n: &f64| n.is_finite() && *n > 0.0)
+        .with_context(|| format!("`{s}` is not a duration (e.g. 30m, 12h, 7d)"))?;
+    let unit_s = match unit {
+        "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        "d" => 86400.0,
+        _ => bail!("`{s}`: the unit is s, m, h or d"),
+    };
+    Ok(Duration::from_secs_f64(n * unit_s))
+}
+
+/// Runs the server until Ctrl-C or SIGTERM.
+pub fn run(global: &GlobalArgs, args: &ServeArgs) -> Result<bool> {
+    let mut config = Config::new(data_dir(&args.data)?);
+    config.bind = args.bind;
+    config.no_auth = args.no_auth;
+    if let Some(w) = args.workers {
+        if w == 0 {
+            bail!("--workers must be at least 1");
+        }
+        config.workers = w;
+    }
+    config.retention = parse_duration(&args.retention).context("--retention")?;
+    config.header_timeout = parse_duration(&args.header_timeout).context("--header-timeout")?;
+    let mb = |n: u64| n.saturating_mul(1_000_000);
+    config.uploads = UploadLimits {
+        image_bytes: mb(args.max_image_mb),
+        audio_bytes: mb(args.max_audio_mb),
+        video_bytes: mb(args.max_video_mb),
+    };
+    config.rate_per_minute = args.rate;
+    config.max_active_jobs = args.max_active_jobs;
+    let engine = Arc::new(BinaryEngine {
+        global: global.clone(),
+        scanners: Mutex::default(),
+    });
+    // The default detectors are loaded before the first request, so a missing model shows
+    // at start-up and the first scan does not wait for it.
+    if let Err(e) = engine.prepare(&ScanSettings::default()) {
+        eprintln!("fakescope serve: warning: the default detectors cannot run: {e}");
+    }
+    let data = config.data_dir.clone();
+    let no_auth = config.no_auth;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let quiet = global.quiet;
+    runtime.block_on(fakescope_serve::serve(config, engine, move |addr| {
+        // The first line on stdout: scripts and tests read the port from it.
+        println!("fakescope serve: listening on http://{addr}");
+        if !quiet {
+            eprintln!("fakescope serve: data in {}", data.display());
+            if no_auth {
+                eprintln!("fakescope serve: no API keys (--no-auth); loopback only");
+            }
+        }
+    }))?;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("7d").unwrap(), Duration::from_secs(604_800));
+        assert_eq!(parse_duration("30m").unwrap(), Duration::from_secs(1800));
+        assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
+        assert!(parse_duration("0h").is_err());
+        assert!(parse_duration("3w").is_err());
+        assert!(parse_duration("soon").is_err());
+    }
+}
