@@ -117,6 +117,21 @@ impl IntoResponse for Problem {
 
 impl From<crate::store::StoreError> for Problem {
     fn from(e: crate::store::StoreError) -> Self {
-        Problem::internal(format!("the job store failed: {e}"))
+        use rusqlite::ErrorCode;
+        let code = match &e {
+            crate::store::StoreError::Sqlite { source, .. } => source.sqlite_error_code(),
+            crate::store::StoreError::Random(_) => None,
+        };
+        match code {
+            Some(ErrorCode::DiskFull) => {
+                Problem::insufficient_storage(format!("the server's disk is full: {e}"))
+            }
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+                let mut p = Problem::unavailable(format!("the job store is busy, retry: {e}"));
+                p.retry_after = Some(1);
+                p
+            }
+            _ => Problem::internal(format!("the job store failed: {e}")),
+        }
     }
 }

@@ -412,3 +412,78 @@ fn slow_clients_are_disconnected() {
     let (status, _, _) = get(&agent(), &format!("{}/healthz", server.base), None);
     assert_eq!(status, 200);
 }
+
+#[test]
+fn quotas_rates_and_broken_uploads() {
+    use std::io::{Read, Write};
+    let Some(models) = models_dir_or_skip("quotas_rates_and_broken_uploads") else {
+        return;
+    };
+    let data = tempfile::tempdir().unwrap();
+    let key_for = |name: &str, flags: &[&str]| -> String {
+        let out = run(fakescope(&models)
+            .args(["keys", "create", "--name", name])
+            .args(flags)
+            .arg("--data")
+            .arg(data.path()));
+        assert_exit(&out, 0);
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    let one_job = key_for("one-job", &["--max-active-jobs", "1"]);
+    let slow = key_for("slow", &["--rate", "3"]);
+    let server = start(&models, data.path(), &[]);
+    let (base, agent) = (&server.base, agent());
+    let wav =
+        std::fs::read(workspace_root().join("examples/media/real-librivox-0920.flac")).unwrap();
+
+    // One job at a time for this key: uploads while it is queued or running are refused.
+    let statuses: Vec<u16> = (0..3)
+        .map(|i| {
+            let url = format!("{base}/v1/scans?filename=clip{i}.flac&hop={}", 1 + i);
+            post(&agent, &url, &one_job, &wav).0
+        })
+        .collect();
+    assert_eq!(statuses[0], 202, "{statuses:?}");
+    assert!(statuses[1..].contains(&429), "{statuses:?}");
+
+    // Three requests a minute: the fourth is refused with Retry-After.
+    for _ in 0..3 {
+        assert_eq!(get(&agent, &format!("{base}/v1/scans"), Some(&slow)).0, 200);
+    }
+    let resp = agent
+        .get(&format!("{base}/v1/scans"))
+        .header("Authorization", &format!("Bearer {slow}"))
+        .call()
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 429);
+    let retry: u64 = resp.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+
+    // A client that announces 100 kB, sends 2 kB and goes away: no job, no stored file.
+    let addr = base.strip_prefix("http://").unwrap();
+    let mut broken = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        broken,
+        "POST /v1/scans HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {one_job}\r\n\
+         Content-Length: 100000\r\n\r\n"
+    )
+    .unwrap();
+    broken.write_all(&wav[..2000]).unwrap();
+    broken.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut reply = Vec::new();
+    let _ = broken.read_to_end(&mut reply);
+    let reply = String::from_utf8_lossy(&reply);
+    assert!(!reply.contains("202 Accepted"), "{reply}");
+    // The key's jobs: only the first upload above.
+    let (_, _, list) = get(&agent, &format!("{base}/v1/scans"), Some(&one_job));
+    assert_eq!(list["scans"].as_array().unwrap().len(), 1, "{list}");
+    let tmp = data.path().join("blobs/tmp");
+    let leftovers = std::fs::read_dir(&tmp).map_or(0, |d| d.count());
+    assert_eq!(leftovers, 0, "a half upload was left in {}", tmp.display());
+    // And the server goes on.
+    assert_eq!(get(&agent, &format!("{base}/healthz"), None).0, 200);
+}
