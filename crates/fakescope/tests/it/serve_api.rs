@@ -487,3 +487,80 @@ fn quotas_rates_and_broken_uploads() {
     // And the server goes on.
     assert_eq!(get(&agent, &format!("{base}/healthz"), None).0, 200);
 }
+
+/// A small tmpfs, unmounted when dropped; `None` where this user may not mount one.
+struct SmallDisk {
+    dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    fn mount(bytes: u64) -> Option<SmallDisk> {
+        let dir = tempfile::tempdir().ok()?;
+        let ok = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={bytes}"), "tmpfs"])
+            .arg(dir.path())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then_some(SmallDisk { dir })
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
+#[test]
+fn a_full_disk_is_a_clear_error_and_the_server_goes_on() {
+    let Some(models) = models_dir_or_skip("a_full_disk_is_a_clear_error_and_the_server_goes_on")
+    else {
+        return;
+    };
+    let Some(disk) = SmallDisk::mount(2 << 20) else {
+        eprintln!(
+            "skipped: a_full_disk_is_a_clear_error_and_the_server_goes_on: cannot mount a \
+             tmpfs here (needs root)"
+        );
+        return;
+    };
+    let data = disk.dir.path().join("serve");
+    let server = start(&models, &data, &["--no-auth"]);
+    let (base, agent) = (&server.base, agent());
+    // 3 MB of audio on a 2 MB disk.
+    let big = workspace_root().join("target").join("serve-disk-full.wav");
+    crate::common::write_wav(&big, 16_000, &crate::common::tone(16_000, 100.0));
+    let (s, ctype, p) = post(
+        &agent,
+        &format!("{base}/v1/scans"),
+        "",
+        &std::fs::read(&big).unwrap(),
+    );
+    assert_eq!(s, 507, "{p}");
+    assert_eq!(ctype, "application/problem+json");
+    assert!(
+        p["detail"].as_str().unwrap().contains("disk is full"),
+        "{p}"
+    );
+    let tmp = data.join("blobs/tmp");
+    assert_eq!(
+        std::fs::read_dir(&tmp).unwrap().count(),
+        0,
+        "half upload left"
+    );
+    // A small file still fits, and is scanned.
+    let (s, _, job) = post(
+        &agent,
+        &format!("{base}/v1/scans"),
+        "",
+        &std::fs::read(audio_example()).unwrap(),
+    );
+    assert_eq!(s, 202, "{job}");
+    let done = wait_done(&agent, base, "", job["id"].as_str().unwrap());
+    assert_eq!(done["status"], "done", "{done}");
+    drop(server);
+    let _ = std::fs::remove_file(big);
+}
