@@ -36,6 +36,7 @@ pub mod mesonet;
 mod registry;
 pub mod trained;
 
+pub use fakescope_metrics::calibration::Calibration;
 pub use mesonet::MesoNet;
 pub use registry::{
     AudioDetectorName, FaceDetectorName, audio_detector_names, face_detector_names,
@@ -162,15 +163,34 @@ pub trait FaceDetector: Send + Sync {
     /// `crops` holds `n` crops of the [`InputSpec::FaceCrop`] size, channels last, in [0, 1]:
     /// `crops.len() == n * size * size * 3`.
     fn raw_outputs(&self, crops: &[f32], n: usize) -> Result<Vec<Vec<f32>>, Error>;
-    /// Fake probability per crop (1 = fake), converted with the detector's convention.
+    /// The calibration of the detector's scores, when it has one (the models fakescope trains
+    /// carry one fitted on their validation split; the published models none).
+    fn calibration(&self) -> Option<&Calibration> {
+        None
+    }
+    /// Fake probability per crop (1 = fake), converted with the detector's convention and,
+    /// when the detector has a [`FaceDetector::calibration`], calibrated
+    /// ([`calibrated_probability`]).
     fn fake_probability(&self, crops: &[f32], n: usize) -> Result<Vec<f64>, Error> {
         let convention = self.info().convention;
+        let calibration = self.calibration();
         Ok(self
             .raw_outputs(crops, n)?
             .iter()
-            .map(|row| convention.fake_probability(row))
+            .map(|row| {
+                let p = convention.fake_probability(row);
+                calibration.map_or(p, |c| calibrated_probability(p, c))
+            })
             .collect())
     }
+}
+
+/// A fake probability through a calibration: its logit mapped to a log-likelihood ratio (fake
+/// versus real), read as a probability at even prior odds.
+pub fn calibrated_probability(p: f64, calibration: &Calibration) -> f64 {
+    let p = p.clamp(1e-15, 1.0 - 1e-15);
+    let llr = calibration.apply((p / (1.0 - p)).ln());
+    1.0 / (1.0 + (-llr).exp())
 }
 
 /// The contract every audio detector fulfils.

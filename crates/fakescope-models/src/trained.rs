@@ -218,6 +218,10 @@ impl FaceDetector for TrainedFace {
         &self.info
     }
 
+    fn calibration(&self) -> Option<&Calibration> {
+        self.card.calibration.as_ref()
+    }
+
     fn raw_outputs(&self, crops: &[f32], n: usize) -> Result<Vec<Vec<f32>>, Error> {
         let size = self.card.input_size;
         if crops.len() != n * size * size * 3 {

@@ -142,6 +142,15 @@ impl FaceStage {
         self.detectors.iter().map(|d| d.info().name).collect()
     }
 
+    /// Names of the detectors whose probabilities are calibrated.
+    pub fn calibrated_names(&self) -> Vec<&'static str> {
+        self.detectors
+            .iter()
+            .filter(|d| d.calibration().is_some())
+            .map(|d| d.info().name)
+            .collect()
+    }
+
     /// The distinct crop sides the detectors take (each face is cut once per side).
     pub fn sizes(&self) -> &[u32] {
         &self.sizes

@@ -15,7 +15,8 @@
 //! - [`ScanSettings`] is a scan as a user asks for it (the command line's or the HTTP API's
 //!   options), turned into [`ScanOptions`] in one place.
 //!
-//! All probabilities are fake probabilities (1 = fake) and uncalibrated model outputs.
+//! All probabilities are fake probabilities (1 = fake); they are raw model outputs unless the
+//! detector carries a calibration (`FileReport::calibrated`).
 #![deny(missing_docs)]
 
 pub mod aggregate;

@@ -171,6 +171,15 @@ impl Scanner {
         names
     }
 
+    /// Names of the detectors whose probabilities are calibrated (see
+    /// [`FileReport::calibrated`]).
+    pub fn calibrated_names(&self) -> Vec<&'static str> {
+        self.faces
+            .as_ref()
+            .map(FaceStage::calibrated_names)
+            .unwrap_or_default()
+    }
+
     /// Scans several files, in order. Images are decoded in parallel and their faces scored in
     /// shared batches, which is much faster than one by one; other files are scanned as
     /// [`Scanner::scan_file`] does.
@@ -219,7 +228,10 @@ impl Scanner {
         reports
             .into_iter()
             .zip(paths)
-            .map(|(r, p)| r.unwrap_or_else(|| self.scan_file(p)))
+            .map(|(r, p)| match r {
+                Some(r) => self.mark_calibration(r),
+                None => self.scan_file(p),
+            })
             .collect()
     }
 
@@ -232,6 +244,23 @@ impl Scanner {
 
     /// Scans one file. Never fails: problems end up in [`FileReport::error`].
     pub fn scan_file(&self, path: &Path) -> FileReport {
+        self.mark_calibration(self.scan_one(path))
+    }
+
+    /// Sets [`FileReport::calibrated`]: true when the report has detector scores and every
+    /// one of them is calibrated.
+    fn mark_calibration(&self, mut report: FileReport) -> FileReport {
+        let calibrated = self.calibrated_names();
+        report.calibrated = !report.detectors.is_empty()
+            && report
+                .detectors
+                .iter()
+                .all(|d| calibrated.contains(&d.name.as_str()));
+        report
+    }
+
+    /// [`Scanner::scan_file`] before [`Scanner::mark_calibration`].
+    fn scan_one(&self, path: &Path) -> FileReport {
         let label = path.display().to_string();
         let limits = Limits {
             audio: self.options.audio_limits,

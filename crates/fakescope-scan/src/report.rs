@@ -1,7 +1,9 @@
 //! The report of one scanned file: what `fakescope scan --json` prints, one object per line.
 //!
-//! Every probability is a fake probability (1 = fake/spoof) and, until calibration lands,
-//! an *uncalibrated* model output: `calibrated` says so in every record.
+//! Every probability is a fake probability (1 = fake/spoof). `calibrated` says in every record
+//! whether it is calibrated (every detector that scored the file carries a calibration fitted
+//! on its validation split, as the models fakescope trains do) or a raw model output (the
+//! published models).
 //!
 //! ```json
 //! {"path":"clip.wav","media":"audio","duration_s":6.2,"fake_probability":0.93,"verdict":"likely_fake",
@@ -82,7 +84,9 @@ pub struct FileReport {
     pub fake_probability: Option<f64>,
     /// The verdict for `fake_probability`.
     pub verdict: Verdict,
-    /// Whether `fake_probability` is calibrated. Always `false` for now: these are raw model outputs.
+    /// Whether `fake_probability` is calibrated: every detector that scored the file carries a
+    /// calibration (the models fakescope trains do, fitted on their validation split; the
+    /// published models do not, and their probabilities are raw model outputs).
     pub calibrated: bool,
     /// Each detector that scored the file.
     pub detectors: Vec<DetectorReport>,

@@ -10,13 +10,34 @@ pub fn json_line(out: &mut impl Write, report: &FileReport) -> io::Result<()> {
     out.write_all(b"\n")
 }
 
-/// The table header (written once, before the first row).
-pub fn table_header(out: &mut impl Write, detectors: &[&str]) -> io::Result<()> {
-    writeln!(
-        out,
-        "fake probabilities are uncalibrated model outputs (1 = fake); detectors: {}",
-        detectors.join(", ")
-    )?;
+/// The table header (written once, before the first row). `calibrated` are the detectors whose
+/// probabilities are calibrated.
+pub fn table_header(
+    out: &mut impl Write,
+    detectors: &[&str],
+    calibrated: &[&str],
+) -> io::Result<()> {
+    let (cal, raw): (Vec<&str>, Vec<&str>) = detectors.iter().partition(|d| calibrated.contains(d));
+    if cal.is_empty() {
+        writeln!(
+            out,
+            "fake probabilities are uncalibrated model outputs (1 = fake); detectors: {}",
+            detectors.join(", ")
+        )?;
+    } else if raw.is_empty() {
+        writeln!(
+            out,
+            "fake probabilities are calibrated on each model's validation split (1 = fake); detectors: {}",
+            detectors.join(", ")
+        )?;
+    } else {
+        writeln!(
+            out,
+            "fake probabilities (1 = fake): calibrated on their validation split: {}; uncalibrated model outputs: {}",
+            cal.join(", "),
+            raw.join(", ")
+        )?;
+    }
     writeln!(
         out,
         "{:<12} {:>6}  {:<8} {:>8}  {:<22} PATH",

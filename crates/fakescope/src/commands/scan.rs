@@ -90,7 +90,11 @@ pub fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<bool> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if !args.json {
-        print::table_header(&mut out, &scanner.detector_names())?;
+        print::table_header(
+            &mut out,
+            &scanner.detector_names(),
+            &scanner.calibrated_names(),
+        )?;
     }
     let (mut failed, mut scanned) = (0usize, 0usize);
     // Files go to the scanner in small groups: images of a group are decoded in parallel and

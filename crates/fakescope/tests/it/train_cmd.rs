@@ -198,4 +198,49 @@ fn killed_run_resumes_to_the_same_weights() {
         assert!((0.0..=1.0).contains(&p), "{line}");
         assert_eq!(line["detectors"][0]["name"], "tiny", "{line}");
     }
+
+    // Its card's calibration is applied: against the same model without it, the probability
+    // is the logistic of the card's affine map of the raw logit, and the report says so.
+    let card = std::fs::read_to_string(whole.join("model/model.toml")).unwrap();
+    let number = |key: &str| -> f64 {
+        let calibration = &card[card.find("[calibration]").expect("a calibration")..];
+        let line = calibration
+            .lines()
+            .find(|l| l.starts_with(&format!("{key} =")))
+            .unwrap();
+        line.split('=').nth(1).unwrap().trim().parse().unwrap()
+    };
+    let (a, b) = (number("a"), number("b"));
+    let raw_model = tmp.path().join("raw-model");
+    std::fs::create_dir_all(&raw_model).unwrap();
+    for entry in std::fs::read_dir(whole.join("model")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), raw_model.join(entry.file_name())).unwrap();
+    }
+    let mut in_calibration = false;
+    let without: Vec<&str> = card
+        .lines()
+        .filter(|l| {
+            if l.starts_with('[') {
+                in_calibration = *l == "[calibration]";
+            }
+            !in_calibration
+        })
+        .collect();
+    std::fs::write(raw_model.join("model.toml"), without.join("\n")).unwrap();
+    let scan = |model: &Path| {
+        let out = run(fakescope()
+            .args(["scan", "--crops", "--json", "-d"])
+            .arg(model)
+            .arg(set.join("fake/0.png")));
+        assert_exit(&out, 0);
+        crate::common::json_lines(&out).remove(0)
+    };
+    let (calibrated, raw) = (scan(&whole.join("model")), scan(&raw_model));
+    assert_eq!(calibrated["calibrated"], true, "{calibrated}");
+    assert_eq!(raw["calibrated"], false, "{raw}");
+    let p0 = raw["fake_probability"].as_f64().unwrap();
+    let expected = 1.0 / (1.0 + (-(a * (p0 / (1.0 - p0)).ln() + b)).exp());
+    let p = calibrated["fake_probability"].as_f64().unwrap();
+    assert!((p - expected).abs() < 1e-9, "{p} vs {expected}");
 }
