@@ -8,7 +8,8 @@ use serde::Serialize;
 /// One error answer.
 #[derive(Debug, Clone, Serialize)]
 pub struct Problem {
-    /// A URI naming the kind of problem (`about:blank` plus the status title when generic).
+    /// A URI naming the kind of problem: `urn:fakescope:problem:<slug>` (a name, not a page to
+    /// fetch: the project has no web host to promise).
     #[serde(rename = "type")]
     pub kind: String,
     /// Short, the same for every problem of the kind.
@@ -26,7 +27,7 @@ impl Problem {
     /// A problem of kind `slug` (documented under `/v1/openapi.json`'s `Problem` schema).
     pub fn new(status: StatusCode, slug: &str, detail: impl Into<String>) -> Self {
         Problem {
-            kind: format!("https://fakescope.dev/problems/{slug}"),
+            kind: format!("urn:fakescope:problem:{slug}"),
             title: status.canonical_reason().unwrap_or("Error").to_owned(),
             status: status.as_u16(),
             detail: detail.into(),
