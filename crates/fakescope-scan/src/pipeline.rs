@@ -1,6 +1,7 @@
 //! The scan of one file: sniff, decode, window, score with every detector, pool, decide.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use fakescope_media::{AudioLimits, ImageLimits, Limits, Media, MediaError, MediaKind as Sniffed};
 use fakescope_models::{AudioDetector, InputSpec};
@@ -93,8 +94,9 @@ type Labelled = (String, fakescope_media::RgbImage);
 
 /// Scans files with a fixed set of detectors and options.
 pub struct Scanner {
-    detectors: Vec<Box<dyn AudioDetector>>,
-    faces: Option<FaceStage>,
+    /// Shared with the scanners [`Scanner::with_options`] makes: the loaded models.
+    detectors: Arc<Vec<Box<dyn AudioDetector>>>,
+    faces: Option<Arc<FaceStage>>,
     options: ScanOptions,
     sample_rate: u32,
     window: usize,
@@ -107,6 +109,20 @@ impl Scanner {
     pub fn new(
         detectors: Vec<Box<dyn AudioDetector>>,
         faces: Option<FaceStage>,
+        options: ScanOptions,
+    ) -> Result<Self, SetupError> {
+        Scanner::from_shared(Arc::new(detectors), faces.map(Arc::new), options)
+    }
+
+    /// The same detectors (not loaded again) with other options, checked as
+    /// [`Scanner::new`] checks them.
+    pub fn with_options(&self, options: ScanOptions) -> Result<Self, SetupError> {
+        Scanner::from_shared(self.detectors.clone(), self.faces.clone(), options)
+    }
+
+    fn from_shared(
+        detectors: Arc<Vec<Box<dyn AudioDetector>>>,
+        faces: Option<Arc<FaceStage>>,
         options: ScanOptions,
     ) -> Result<Self, SetupError> {
         if detectors.is_empty() && faces.is_none() {
@@ -176,7 +192,7 @@ impl Scanner {
     pub fn calibrated_names(&self) -> Vec<&'static str> {
         self.faces
             .as_ref()
-            .map(FaceStage::calibrated_names)
+            .map(|f| f.calibrated_names())
             .unwrap_or_default()
     }
 
@@ -441,7 +457,7 @@ impl Scanner {
 
         let thresholds = self.options.thresholds;
         let mut reports = Vec::with_capacity(self.detectors.len());
-        for detector in &self.detectors {
+        for detector in self.detectors.iter() {
             let mut probs = Vec::with_capacity(slices.len());
             for batch in slices.chunks(self.options.batch_size) {
                 match detector.fake_probability(batch) {

@@ -11,7 +11,8 @@ use fakescope_serve::{Config, Engine, UploadLimits};
 
 use crate::cli::{DataArgs, GlobalArgs, ServeArgs};
 
-/// Scanners set up for the settings seen so far (detectors load once per set of settings).
+/// Scanners kept loaded, one per set of models (detectors, and how faces are found): each
+/// job's options are applied to a loaded one without loading its models again.
 const MAX_SCANNERS: usize = 16;
 
 /// The scan engine the server runs: this binary's detector loading and scan pipeline.
@@ -21,30 +22,39 @@ struct BinaryEngine {
 }
 
 impl BinaryEngine {
-    fn scanner(&self, settings: &ScanSettings) -> Result<Arc<Scanner>, String> {
-        let key = serde_json::to_string(settings).map_err(|e| e.to_string())?;
-        if let Some(s) = self.lock().get(&key) {
-            return Ok(s.clone());
-        }
-        for name in &settings.detectors {
-            // Over HTTP only names: the registry's and the built-in models, never a folder.
-            let known = fakescope_models::trained::find_bundled(name).is_some()
-                || fakescope_registry::Manifest::builtin().get(name).is_ok();
-            if !known {
-                return Err(format!(
-                    "unknown detector `{name}` (GET /v1/detectors lists them)"
-                ));
+    fn scanner(&self, settings: &ScanSettings) -> Result<Scanner, String> {
+        let options = settings.scan_options()?;
+        // What decides which models are loaded; every other setting is an option of the scan.
+        let key = serde_json::to_string(&(&settings.detectors, settings.crops, &settings.crop))
+            .map_err(|e| e.to_string())?;
+        let loaded = self.lock().get(&key).cloned();
+        let loaded = match loaded {
+            Some(s) => s,
+            None => {
+                for name in &settings.detectors {
+                    // Over HTTP only names: the registry's and the built-in models, never a
+                    // folder.
+                    let known = fakescope_models::trained::find_bundled(name).is_some()
+                        || fakescope_registry::Manifest::builtin().get(name).is_ok();
+                    if !known {
+                        return Err(format!(
+                            "unknown detector `{name}` (GET /v1/detectors lists them)"
+                        ));
+                    }
+                }
+                let scanner = Arc::new(
+                    super::scan::build_scanner(&self.global, settings)
+                        .map_err(|e| format!("{e:#}"))?,
+                );
+                let mut cache = self.lock();
+                if cache.len() >= MAX_SCANNERS {
+                    cache.clear();
+                }
+                cache.insert(key, scanner.clone());
+                scanner
             }
-        }
-        let scanner = Arc::new(
-            super::scan::build_scanner(&self.global, settings).map_err(|e| format!("{e:#}"))?,
-        );
-        let mut cache = self.lock();
-        if cache.len() >= MAX_SCANNERS {
-            cache.clear();
-        }
-        cache.insert(key, scanner.clone());
-        Ok(scanner)
+        };
+        loaded.with_options(options).map_err(|e| e.to_string())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Scanner>>> {
