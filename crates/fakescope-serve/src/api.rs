@@ -273,7 +273,48 @@ pub fn parse_query(query: &str) -> Result<(ScanSettings, Option<String>), Proble
     let settings: ScanSettings = serde_json::from_value(Value::Object(map))
         .map_err(|e| Problem::bad_request(format!("invalid scan option: {e}")))?;
     settings.scan_options().map_err(Problem::bad_request)?;
+    check_server_limits(&settings)?;
     Ok((settings.normalized(), filename))
+}
+
+/// The most work one request may ask for: a client may lower the scan's limits, not raise
+/// them past the command line's defaults, nor ask for more frames or windows than these.
+pub const MAX_FRAMES: usize = 256;
+/// Largest `fps` a request may ask for.
+pub const MAX_FPS: f64 = 4.0;
+/// Smallest `hop` (seconds between audio windows) a request may ask for.
+pub const MIN_HOP_S: f64 = 0.5;
+/// Largest `batch_size` a request may ask for.
+pub const MAX_BATCH: usize = 64;
+
+fn check_server_limits(s: &ScanSettings) -> Result<(), Problem> {
+    let defaults = ScanSettings::default();
+    let over = |option: &str, limit: String| {
+        Err(Problem::bad_request(format!(
+            "scan option `{option}`: this server allows at most {limit}"
+        )))
+    };
+    if s.max_duration > defaults.max_duration {
+        return over("max_duration", format!("{} s", defaults.max_duration));
+    }
+    if s.max_pixels > defaults.max_pixels {
+        return over("max_pixels", format!("{} pixels", defaults.max_pixels));
+    }
+    if s.frames > MAX_FRAMES {
+        return over("frames", format!("{MAX_FRAMES} frames"));
+    }
+    if s.fps.is_some_and(|f| f > MAX_FPS) {
+        return over("fps", format!("{MAX_FPS} frames per second"));
+    }
+    if s.batch_size > MAX_BATCH {
+        return over("batch_size", MAX_BATCH.to_string());
+    }
+    if s.hop < MIN_HOP_S {
+        return Err(Problem::bad_request(format!(
+            "scan option `hop`: this server allows at least {MIN_HOP_S} s between windows"
+        )));
+    }
+    Ok(())
 }
 
 /// The last component of a client's file name, without control characters, at most 200
@@ -780,6 +821,12 @@ mod tests {
             ("frames=0", "frames"),
             ("detector=../../etc", "not a detector name"),
             ("hop=1&hop=2", "twice"),
+            ("max_duration=100000", "max_duration"),
+            ("max_pixels=1000000000000", "max_pixels"),
+            ("frames=100000", "frames"),
+            ("fps=30", "fps"),
+            ("hop=0.01", "hop"),
+            ("batch_size=100000", "batch_size"),
         ] {
             let p = parse_query(q).unwrap_err();
             assert_eq!(p.status, 400, "{q}");
