@@ -195,6 +195,33 @@ pub fn build() -> Value {
                     "security": [],
                     "responses": ok_json("OpenAPI 3.1", json!({"type": "object"}))
                 }
+            },
+            "/healthz": {
+                "get": {
+                    "operationId": "healthz",
+                    "summary": "Liveness: the process answers",
+                    "security": [],
+                    "responses": {"200": {"description": "`ok`", "content": {"text/plain": {"schema": {"type": "string"}}}}}
+                }
+            },
+            "/readyz": {
+                "get": {
+                    "operationId": "readyz",
+                    "summary": "Readiness: the job store answers",
+                    "security": [],
+                    "responses": {
+                        "200": {"description": "`ready`", "content": {"text/plain": {"schema": {"type": "string"}}}},
+                        "503": {"description": "The store does not answer", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+                    }
+                }
+            },
+            "/metrics": {
+                "get": {
+                    "operationId": "metrics",
+                    "summary": "Prometheus metrics (text exposition format 0.0.4)",
+                    "security": [],
+                    "responses": {"200": {"description": "Requests and latencies by route, queue depth, jobs by state, scan time by media kind, bytes uploaded", "content": {"text/plain": {"schema": {"type": "string"}}}}}
+                }
             }
         },
         "components": {
