@@ -78,6 +78,15 @@ fn make_unique(bytes: &[u8], tag: usize) -> Vec<u8> {
     out
 }
 
+/// The response body as JSON (`null` when it is not).
+fn json_body(resp: &mut ureq::http::Response<ureq::Body>) -> serde_json::Value {
+    resp.body_mut()
+        .read_to_string()
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default()
+}
+
 fn client(
     id: usize,
     base: &str,
@@ -117,12 +126,7 @@ fn client(
             }
         };
         let status = resp.status().as_u16();
-        let job: serde_json::Value = resp
-            .body_mut()
-            .read_to_string()
-            .ok()
-            .and_then(|t| serde_json::from_str(&t).ok())
-            .unwrap_or_default();
+        let job = json_body(&mut resp);
         {
             let mut t = tally.lock().unwrap();
             *t.statuses.entry(status).or_default() += 1;
@@ -145,12 +149,7 @@ fn client(
             let Ok(mut resp) = resp else { continue };
             let status = resp.status().as_u16();
             *tally.lock().unwrap().statuses.entry(status).or_default() += 1;
-            let v: serde_json::Value = resp
-                .body_mut()
-                .read_to_string()
-                .ok()
-                .and_then(|t| serde_json::from_str(&t).ok())
-                .unwrap_or_default();
+            let v = json_body(&mut resp);
             match v["status"].as_str() {
                 Some("done") => {
                     done = Some(true);
