@@ -55,6 +55,7 @@ use fakescope_nn::layers::{load_batch_norm, load_linear};
 use fakescope_weights::StateDict;
 
 use crate::Error;
+use crate::state_dict::StateDictWriter;
 
 /// ImageNet channel means (RGB) the backbones were trained with, for inputs in [0, 1].
 pub const IMAGENET_MEAN: [f32; 3] = [0.485, 0.456, 0.406];
@@ -591,31 +592,7 @@ impl EfficientNetLite {
         if let Some(bias) = &self.fc.bias {
             out.tensor("_fc.bias", bias.val());
         }
-        out.tensors
-    }
-}
-
-#[derive(Default)]
-struct StateDictWriter {
-    tensors: Vec<(String, Vec<usize>, Vec<f32>)>,
-}
-
-impl StateDictWriter {
-    fn tensor<const D: usize>(&mut self, key: &str, t: Tensor<D>) {
-        let shape = t.dims().to_vec();
-        let values = t
-            .into_data()
-            .convert::<f32>()
-            .try_into_vec::<f32>()
-            .unwrap_or_default();
-        self.tensors.push((key.to_owned(), shape, values));
-    }
-
-    fn batch_norm(&mut self, prefix: &str, bn: &BatchNorm) {
-        self.tensor(&format!("{prefix}.weight"), bn.gamma.val());
-        self.tensor(&format!("{prefix}.bias"), bn.beta.val());
-        self.tensor(&format!("{prefix}.running_mean"), bn.running_mean.value());
-        self.tensor(&format!("{prefix}.running_var"), bn.running_var.value());
+        out.into_tensors()
     }
 }
 

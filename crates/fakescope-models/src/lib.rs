@@ -32,8 +32,10 @@
 
 pub mod aasist;
 pub mod efficientnet_lite;
+pub mod lcnn;
 pub mod mesonet;
 mod registry;
+mod state_dict;
 pub mod trained;
 
 pub use fakescope_metrics::calibration::Calibration;
@@ -202,13 +204,25 @@ pub trait AudioDetector: Send + Sync {
     /// Every window has exactly the length the [`InputSpec`] asks for.
     fn raw_outputs(&self, windows: &[&[f32]]) -> Result<Vec<Vec<f32>>, Error>;
 
-    /// Fake probability per window (1 = fake), converted with the detector's convention.
+    /// The calibration of the detector's scores, when it has one (the models fakescope trains
+    /// carry one fitted on their validation split; the published models none).
+    fn calibration(&self) -> Option<&Calibration> {
+        None
+    }
+
+    /// Fake probability per window (1 = fake), converted with the detector's convention and,
+    /// when the detector has a [`AudioDetector::calibration`], calibrated
+    /// ([`calibrated_probability`]).
     fn fake_probability(&self, windows: &[&[f32]]) -> Result<Vec<f64>, Error> {
         let convention = self.info().convention;
+        let calibration = self.calibration();
         Ok(self
             .raw_outputs(windows)?
             .iter()
-            .map(|row| convention.fake_probability(row))
+            .map(|row| {
+                let p = convention.fake_probability(row);
+                calibration.map_or(p, |c| calibrated_probability(p, c))
+            })
             .collect())
     }
 }

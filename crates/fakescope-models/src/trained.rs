@@ -18,7 +18,10 @@ use fakescope_metrics::calibration::Calibration;
 use serde::{Deserialize, Serialize};
 
 use crate::efficientnet_lite::{EfficientNetLite, Variant, imagenet_input};
-use crate::{DetectorInfo, Error, FaceDetector, InputSpec, Modality, ScoreConvention};
+use crate::lcnn::{Lcnn, Lfcc, lcnn_input};
+use crate::{
+    AudioDetector, DetectorInfo, Error, FaceDetector, InputSpec, Modality, ScoreConvention,
+};
 
 /// The machine-readable card of a trained model.
 pub const CARD_FILE: &str = "model.toml";
@@ -37,8 +40,11 @@ pub struct ModelCard {
     pub arch: String,
     /// Weights file, relative to the folder.
     pub weights: String,
-    /// Input side in pixels.
+    /// Input side in pixels (face models; 0 for speech).
     pub input_size: usize,
+    /// Speech models: samples per window at 16 kHz.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_samples: Option<usize>,
     /// How the input is prepared, in words.
     pub preprocessing: String,
     /// Raw output and how it becomes a fake probability.
@@ -147,35 +153,84 @@ pub struct TrainedFace {
     card: ModelCard,
 }
 
+/// The card and weights of the model folder `dir`; `check` refuses a card before any weights
+/// are read.
+fn read_folder<T>(
+    dir: &Path,
+    check: impl Fn(&ModelCard, &str) -> Result<T, Error>,
+) -> Result<(ModelCard, T, fakescope_weights::StateDict), Error> {
+    let card = ModelCard::read(dir)?;
+    let checked = check(&card, &dir.display().to_string())?;
+    let state = fakescope_weights::StateDict::load(&dir.join(&card.weights))?;
+    Ok((card, checked, state))
+}
+
+/// The card and weights of a built-in model.
+fn read_bundled<T>(
+    bundled: &Bundled,
+    check: impl Fn(&ModelCard, &str) -> Result<T, Error>,
+) -> Result<(ModelCard, T, fakescope_weights::StateDict), Error> {
+    let card = bundled.card()?;
+    let origin = bundled.origin();
+    let checked = check(&card, &origin)?;
+    let state = fakescope_weights::StateDict::load_bytes(
+        format!("{origin}/{}", card.weights),
+        bundled.weights,
+    )?;
+    Ok((card, checked, state))
+}
+
+fn wrong_task(card: &ModelCard, origin: &str, expected: &str) -> Error {
+    Error::Input {
+        detector: "model folder",
+        message: format!("{origin}: task {:?} is not a {expected} model", card.task),
+    }
+}
+
+/// A model fakescope trained, of whichever modality its card says.
+pub enum Trained {
+    /// A face model.
+    Face(Box<TrainedFace>),
+    /// A speech model.
+    Audio(Box<TrainedAudio>),
+}
+
+impl Trained {
+    /// Loads the model folder `dir`.
+    pub fn load(dir: &Path, device: &Device) -> Result<Trained, Error> {
+        let card = ModelCard::read(dir)?;
+        Ok(match card.task.as_str() {
+            "speech" => Trained::Audio(Box::new(TrainedAudio::load(dir, device)?)),
+            _ => Trained::Face(Box::new(TrainedFace::load(dir, device)?)),
+        })
+    }
+
+    /// Loads a built-in model.
+    pub fn load_bundled(bundled: &Bundled, device: &Device) -> Result<Trained, Error> {
+        Ok(match bundled.card()?.task.as_str() {
+            "speech" => Trained::Audio(Box::new(TrainedAudio::load_bundled(bundled, device)?)),
+            _ => Trained::Face(Box::new(TrainedFace::load_bundled(bundled, device)?)),
+        })
+    }
+}
+
 impl TrainedFace {
     /// Loads the model folder `dir` on `device`.
     pub fn load(dir: &Path, device: &Device) -> Result<TrainedFace, Error> {
-        let card = ModelCard::read(dir)?;
-        let origin = dir.display().to_string();
-        let variant = TrainedFace::check(&card, &origin)?;
-        let state = fakescope_weights::StateDict::load(&dir.join(&card.weights))?;
+        let (card, variant, state) = read_folder(dir, TrainedFace::check)?;
         TrainedFace::from_parts(card, variant, state, device)
     }
 
     /// Loads a model compiled into fakescope ([`bundled`]).
     pub fn load_bundled(bundled: &Bundled, device: &Device) -> Result<TrainedFace, Error> {
-        let card = bundled.card()?;
-        let origin = bundled.origin();
-        let variant = TrainedFace::check(&card, &origin)?;
-        let state = fakescope_weights::StateDict::load_bytes(
-            format!("{origin}/{}", card.weights),
-            bundled.weights,
-        )?;
+        let (card, variant, state) = read_bundled(bundled, TrainedFace::check)?;
         TrainedFace::from_parts(card, variant, state, device)
     }
 
     /// Refuses cards this type cannot run, before any weights are read; the architecture.
     fn check(card: &ModelCard, origin: &str) -> Result<Variant, Error> {
         if card.task != "face" {
-            return Err(Error::Input {
-                detector: "model folder",
-                message: format!("{origin}: task {:?} is not a face model", card.task),
-            });
+            return Err(wrong_task(card, origin, "face"));
         }
         Variant::from_name(&card.arch).ok_or_else(|| Error::Input {
             detector: "model folder",
@@ -234,6 +289,124 @@ impl FaceDetector for TrainedFace {
             return Ok(Vec::new());
         }
         let x = imagenet_input(crops, n, size, &self.device);
+        let logits = self
+            .model
+            .forward(x, false)
+            .into_data()
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .map_err(|e| Error::Backend {
+                detector: self.info.name,
+                message: format!("{e:?}"),
+            })?;
+        Ok(logits.into_iter().map(|z| vec![z]).collect())
+    }
+}
+
+/// A trained speech model: LFCC-LCNN with one logit, on 16 kHz windows.
+pub struct TrainedAudio {
+    info: DetectorInfo,
+    model: Lcnn,
+    lfcc: Lfcc,
+    device: Device,
+    card: ModelCard,
+}
+
+impl TrainedAudio {
+    /// Loads the model folder `dir` on `device`.
+    pub fn load(dir: &Path, device: &Device) -> Result<TrainedAudio, Error> {
+        let (card, samples, state) = read_folder(dir, TrainedAudio::check)?;
+        TrainedAudio::from_parts(card, samples, state, device)
+    }
+
+    /// Loads a model compiled into fakescope ([`bundled`]).
+    pub fn load_bundled(bundled: &Bundled, device: &Device) -> Result<TrainedAudio, Error> {
+        let (card, samples, state) = read_bundled(bundled, TrainedAudio::check)?;
+        TrainedAudio::from_parts(card, samples, state, device)
+    }
+
+    /// Refuses cards this type cannot run; the window length.
+    fn check(card: &ModelCard, origin: &str) -> Result<usize, Error> {
+        if card.task != "speech" {
+            return Err(wrong_task(card, origin, "speech"));
+        }
+        if card.arch != "lcnn" {
+            return Err(Error::Input {
+                detector: "model folder",
+                message: format!(
+                    "{origin}/{CARD_FILE}: unknown speech architecture {:?}",
+                    card.arch
+                ),
+            });
+        }
+        match card.window_samples {
+            Some(n) if (8_000..=480_000).contains(&n) => Ok(n),
+            other => Err(Error::Input {
+                detector: "model folder",
+                message: format!(
+                    "{origin}/{CARD_FILE}: window_samples {other:?} is not between 8000 and 480000"
+                ),
+            }),
+        }
+    }
+
+    fn from_parts(
+        card: ModelCard,
+        samples: usize,
+        state: fakescope_weights::StateDict,
+        device: &Device,
+    ) -> Result<TrainedAudio, Error> {
+        let model = Lcnn::from_state_dict(state, device)?;
+        let name: &'static str = Box::leak(card.name.clone().into_boxed_str());
+        Ok(TrainedAudio {
+            info: DetectorInfo {
+                name,
+                modality: Modality::Audio,
+                input: InputSpec::AudioWindow {
+                    sample_rate: crate::lcnn::SAMPLE_RATE,
+                    samples,
+                },
+                convention: ScoreConvention::Logit,
+            },
+            model,
+            lfcc: Lfcc::new(),
+            device: device.clone(),
+            card,
+        })
+    }
+
+    /// The model's card.
+    pub fn card(&self) -> &ModelCard {
+        &self.card
+    }
+}
+
+impl AudioDetector for TrainedAudio {
+    fn info(&self) -> &DetectorInfo {
+        &self.info
+    }
+
+    fn calibration(&self) -> Option<&Calibration> {
+        self.card.calibration.as_ref()
+    }
+
+    fn raw_outputs(&self, windows: &[&[f32]]) -> Result<Vec<Vec<f32>>, Error> {
+        let InputSpec::AudioWindow { samples, .. } = self.info.input else {
+            unreachable!("a speech model takes audio windows");
+        };
+        if let Some(w) = windows.iter().find(|w| w.len() != samples) {
+            return Err(Error::Input {
+                detector: self.info.name,
+                message: format!(
+                    "a window of {} samples (the model takes {samples})",
+                    w.len()
+                ),
+            });
+        }
+        if windows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let x = lcnn_input(&self.lfcc, windows, &self.device);
         let logits = self
             .model
             .forward(x, false)

@@ -193,7 +193,7 @@ impl Default for Jpeg {
 }
 
 /// Checks that `p` is a probability.
-fn check_p(field: &str, p: f32) -> Result<(), Error> {
+pub(crate) fn check_p(field: &str, p: f32) -> Result<(), Error> {
     if (0.0..=1.0).contains(&p) {
         Ok(())
     } else {
@@ -202,7 +202,7 @@ fn check_p(field: &str, p: f32) -> Result<(), Error> {
 }
 
 /// Checks that a range is finite and ordered.
-fn check_range(field: &str, [min, max]: [f32; 2]) -> Result<(), Error> {
+pub(crate) fn check_range(field: &str, [min, max]: [f32; 2]) -> Result<(), Error> {
     if !min.is_finite() || !max.is_finite() {
         return Err(Error::invalid(
             field,
@@ -216,7 +216,7 @@ fn check_range(field: &str, [min, max]: [f32; 2]) -> Result<(), Error> {
 }
 
 /// Checks a range and that its minimum is at least 0.
-fn check_nonnegative(field: &str, range: [f32; 2]) -> Result<(), Error> {
+pub(crate) fn check_nonnegative(field: &str, range: [f32; 2]) -> Result<(), Error> {
     check_range(field, range)?;
     if range[0] < 0.0 {
         return Err(Error::invalid(field, format!("{} is negative", range[0])));

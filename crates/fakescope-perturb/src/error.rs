@@ -28,6 +28,14 @@ pub enum Error {
     /// The JPEG just written could not be decoded again.
     #[error("decoding the re-encoded JPEG failed")]
     JpegDecode(#[source] image::ImageError),
+    /// A codec round trip through the system ffmpeg failed.
+    #[error("{codec} round trip: {message}")]
+    Codec {
+        /// The codec (`mp3`, `aac`, `opus`).
+        codec: &'static str,
+        /// What failed.
+        message: String,
+    },
 }
 
 impl Error {

@@ -43,6 +43,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod audio;
 mod augment;
 mod color;
 mod error;

@@ -190,10 +190,16 @@ impl Scanner {
     /// Names of the detectors whose probabilities are calibrated (see
     /// [`FileReport::calibrated`]).
     pub fn calibrated_names(&self) -> Vec<&'static str> {
-        self.faces
-            .as_ref()
-            .map(|f| f.calibrated_names())
-            .unwrap_or_default()
+        let mut names: Vec<&'static str> = self
+            .detectors
+            .iter()
+            .filter(|d| d.calibration().is_some())
+            .map(|d| d.info().name)
+            .collect();
+        if let Some(f) = &self.faces {
+            names.extend(f.calibrated_names());
+        }
+        names
     }
 
     /// Scans several files, in order. Images are decoded in parallel and their faces scored in

@@ -15,21 +15,20 @@
 
 use std::path::{Path, PathBuf};
 
-use burn::module::Module;
 use burn::tensor::Device;
 use fakescope_metrics::calibration;
-use fakescope_models::efficientnet_lite::{EfficientNetLite, Variant};
 use fakescope_models::trained::{CARD_FILE, ModelCard, Provenance, ValidationSummary};
 
 use crate::Error;
 use crate::checkpoint::{MODEL_FILE, TrainState, read_state, write_synced};
-use crate::recipe::{Recipe, Synthesize};
+use crate::net::Network;
+use crate::recipe::{Recipe, Synthesize, TaskKind};
 
 /// The weights file inside a model folder.
 pub const WEIGHTS_FILE: &str = "model.safetensors";
 
-/// Writes `RUN/model/` from the run's best model; returns the folder.
-pub fn export(recipe: &Recipe, run: &Path) -> Result<PathBuf, Error> {
+/// Writes `RUN/model/` from the run's best model of architecture `N`; returns the folder.
+pub fn export<N: Network>(recipe: &Recipe, run: &Path) -> Result<PathBuf, Error> {
     let best = run.join("best");
     if !best.join(MODEL_FILE).is_file() {
         return Err(Error::Checkpoint {
@@ -38,10 +37,8 @@ pub fn export(recipe: &Recipe, run: &Path) -> Result<PathBuf, Error> {
         });
     }
     let state = read_state(&best)?;
-    let variant = Variant::from_name(&recipe.model.arch)
-        .ok_or_else(|| Error::Invalid(format!("unknown architecture {}", recipe.model.arch)))?;
     let device = Device::flex();
-    let model = EfficientNetLite::new(variant, 1, &device)
+    let model = N::blank(recipe, &device)?
         .try_load_file(best.join(MODEL_FILE))
         .map_err(|e| Error::Checkpoint {
             path: best.clone(),
@@ -64,18 +61,45 @@ pub fn export(recipe: &Recipe, run: &Path) -> Result<PathBuf, Error> {
         .map(|dir| read_state(&dir))
         .transpose()?
         .unwrap_or_else(|| state.clone());
+    let (task, input_size, window_samples, preprocessing) = match recipe.task {
+        TaskKind::Face => (
+            "face",
+            recipe.model.input_size,
+            None,
+            format!(
+                "a face crop (the aligned crop of `scan`, or the whole image with --crops) \
+                 resized to {0}x{0} with Pillow's bicubic filter, RGB in [0, 1], then ImageNet \
+                 mean/std",
+                recipe.model.input_size
+            ),
+        ),
+        TaskKind::Speech => {
+            let audio = recipe.audio();
+            let samples = (audio.window_s * 16_000.0).round() as usize;
+            (
+                "speech",
+                0,
+                Some(samples),
+                format!(
+                    "16 kHz mono windows of {samples} samples ({} s; `scan` cuts a recording \
+                     into windows every 2 s and tiles a shorter one), then LFCC (20 \
+                     coefficients with deltas and delta-deltas, 20 ms frames every 10 ms); in \
+                     training and validation, silence at both ends of a clip was trimmed \
+                     ({} dB below its loudest 10 ms)",
+                    audio.window_s, audio.trim_db
+                ),
+            )
+        }
+    };
     let card = ModelCard {
         name: recipe.name.clone(),
         description: recipe.description.clone(),
-        task: "face".to_owned(),
+        task: task.to_owned(),
         arch: recipe.model.arch.clone(),
         weights: WEIGHTS_FILE.to_owned(),
-        input_size: recipe.model.input_size,
-        preprocessing: format!(
-            "a face crop (the aligned crop of `scan`, or the whole image with --crops) resized \
-             to {0}x{0} with Pillow's bicubic filter, RGB in [0, 1], then ImageNet mean/std",
-            recipe.model.input_size
-        ),
+        input_size,
+        window_samples,
+        preprocessing,
         score: "one logit; fake_probability = sigmoid(logit) (1 = fake)".to_owned(),
         calibration,
         validation: state.best.as_ref().map(|v| ValidationSummary {
@@ -109,7 +133,7 @@ pub fn export(recipe: &Recipe, run: &Path) -> Result<PathBuf, Error> {
 }
 
 /// The weights as safetensors under the PyTorch keys, f16 where the values fit.
-fn write_weights_f16(model: &EfficientNetLite, path: &Path) -> Result<(), Error> {
+fn write_weights_f16<N: Network>(model: &N, path: &Path) -> Result<(), Error> {
     let tensors = model.state_dict();
     // f16 halves the file; a tensor with a value beyond f16's range (running variances of a
     // model trained from scratch can be) stays f32 rather than becoming infinite.
@@ -160,7 +184,7 @@ fn readme(recipe: &Recipe, card: &ModelCard, state: &TrainState) -> String {
     s.push_str(&format!("# {}\n\n{}\n\n", card.name, card.description));
     s.push_str("## What it is\n\n");
     s.push_str(&format!(
-        "- Architecture: {} (ImageNet initialisation: `{}`), one output logit.\n",
+        "- Architecture: {} (initialisation: `{}`), one output logit.\n",
         card.arch, recipe.model.init
     ));
     s.push_str(&format!("- Input: {}.\n", card.preprocessing));
@@ -191,9 +215,18 @@ fn readme(recipe: &Recipe, card: &ModelCard, state: &TrainState) -> String {
     s.push_str("\n## Validation (model selection)\n\n");
     match &state.best {
         Some(v) => s.push_str(&format!(
-            "Best validation ROC AUC {:.4} (mean BCE {:.4}) on {} images at step {} of {}. \
+            "Best validation ROC AUC {:.4} (mean BCE {:.4}) on {} {} at step {} of {}. \
              The validation split is held out from training by the manifest's split.\n",
-            v.auc, v.loss, v.n, v.step, card.training.steps
+            v.auc,
+            v.loss,
+            v.n,
+            if recipe.task == TaskKind::Speech {
+                "clips (each the mean of its windows)"
+            } else {
+                "images"
+            },
+            v.step,
+            card.training.steps
         )),
         None => s.push_str("No validation recorded.\n"),
     }

@@ -24,6 +24,7 @@ use image::RgbImage;
 use rayon::prelude::*;
 
 use crate::Error;
+use crate::data::{Batch, TrainData};
 use crate::recipe::{Recipe, SplitSpec, Synthesize};
 
 /// Random streams of one unit.
@@ -47,19 +48,6 @@ pub struct Unit {
     pub landmarks: Option<Landmarks>,
     /// Where it comes from (for the card and per-source numbers).
     pub source: String,
-}
-
-/// A batch of model inputs: NCHW RGB in [0, 1] (normalisation is the model's business).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Batch {
-    /// `[n, 3, size, size]`, row-major.
-    pub pixels: Vec<f32>,
-    /// Images.
-    pub n: usize,
-    /// Side in pixels.
-    pub size: usize,
-    /// 1 = fake.
-    pub labels: Vec<f32>,
 }
 
 /// The face data of a run: units per split and how to turn them into batches.
@@ -197,39 +185,6 @@ impl FaceData {
         })
     }
 
-    /// Units one training step takes (with SBI half the batch: each unit gives two images).
-    pub fn units_per_step(&self, batch_size: usize) -> usize {
-        match self.synthesize {
-            Synthesize::Sbi => batch_size / 2,
-            Synthesize::None => batch_size,
-        }
-    }
-
-    /// The training batch of units `indices` (into [`FaceData::train`]) in epoch `epoch`.
-    pub fn train_batch(&self, indices: &[usize], seed: u64, epoch: u64) -> Result<Batch, Error> {
-        let units: Vec<(u64, &Unit)> = indices
-            .iter()
-            .map(|&i| (i as u64, &self.train[i]))
-            .collect();
-        self.batch(&units, seed, epoch, &self.augment)
-    }
-
-    /// The validation units, at most `max_units` (0: all), spread evenly over the split.
-    pub fn val_units(&self, max_units: usize) -> Vec<usize> {
-        let n = self.val.len();
-        if max_units == 0 || max_units >= n {
-            return (0..n).collect();
-        }
-        (0..max_units).map(|i| i * n / max_units).collect()
-    }
-
-    /// The validation batch of units `indices` (into [`FaceData::val`]): no augmentation, and
-    /// self-blends drawn from a fixed stream, so every validation sees the same images.
-    pub fn val_batch(&self, indices: &[usize], seed: u64) -> Result<Batch, Error> {
-        let units: Vec<(u64, &Unit)> = indices.iter().map(|&i| (i as u64, &self.val[i])).collect();
-        self.batch(&units, seed, VALIDATION_EPOCH, &Augment::none())
-    }
-
     fn batch(
         &self,
         units: &[(u64, &Unit)],
@@ -274,18 +229,59 @@ impl FaceData {
             })
             .collect::<Result<_, Error>>()?;
         let n = images.iter().map(Vec::len).sum();
-        let mut pixels = Vec::with_capacity(n * 3 * size * size);
+        let mut values = Vec::with_capacity(n * 3 * size * size);
         let mut labels = Vec::with_capacity(n);
-        for (planes, label) in images.into_iter().flatten() {
-            pixels.extend_from_slice(&planes);
-            labels.push(label);
+        let mut items = Vec::with_capacity(n);
+        for ((index, _), rows) in units.iter().zip(images) {
+            for (k, (planes, label)) in rows.into_iter().enumerate() {
+                values.extend_from_slice(&planes);
+                labels.push(label);
+                items.push(*index as usize * per_unit + k);
+            }
         }
         Ok(Batch {
-            pixels,
-            n,
-            size,
+            values,
+            shape: [n, 3, size, size],
             labels,
+            items,
         })
+    }
+}
+
+impl TrainData for FaceData {
+    fn train_len(&self) -> usize {
+        self.train.len()
+    }
+
+    fn val_len(&self) -> usize {
+        self.val.len()
+    }
+
+    /// With SBI half the batch: each unit gives two images.
+    fn units_per_step(&self, batch_size: usize) -> usize {
+        match self.synthesize {
+            Synthesize::Sbi => batch_size / 2,
+            Synthesize::None => batch_size,
+        }
+    }
+
+    fn train_batch(&self, indices: &[usize], seed: u64, epoch: u64) -> Result<Batch, Error> {
+        let units: Vec<(u64, &Unit)> = indices
+            .iter()
+            .map(|&i| (i as u64, &self.train[i]))
+            .collect();
+        self.batch(&units, seed, epoch, &self.augment)
+    }
+
+    /// No augmentation, and self-blends drawn from a fixed stream, so every validation sees
+    /// the same images. Every image is its own item.
+    fn val_batch(&self, indices: &[usize], seed: u64) -> Result<Batch, Error> {
+        let units: Vec<(u64, &Unit)> = indices.iter().map(|&i| (i as u64, &self.val[i])).collect();
+        self.batch(&units, seed, VALIDATION_EPOCH, &Augment::none())
+    }
+
+    fn notes(&self) -> &[String] {
+        &self.notes
     }
 }
 

@@ -1,11 +1,16 @@
-//! fakescope's training engine: one engine for every modality (faces first).
+//! fakescope's training engine: one engine for every modality (faces and speech).
 //!
 //! # Overview
 //!
 //! - [`Recipe`]: everything a run depends on, in one TOML file; unknown keys and impossible
 //!   values are errors naming the key ([`recipe`]).
-//! - [`face::FaceData`]: labelled face crops, or real faces and their self-blended fakes (SBI),
-//!   turned into input batches exactly as `fakescope scan --crops` prepares a crop.
+//! - [`data::TrainData`]: what the loop needs from a modality — [`face::FaceData`] (labelled
+//!   face crops, or real faces and their self-blended fakes (SBI), prepared exactly as
+//!   `fakescope scan --crops` prepares a crop) and [`speech::SpeechData`] (labelled clips,
+//!   trimmed, balanced by class and source, cut into windows as `scan` cuts them, augmented
+//!   with RawBoost, codecs and channel effects).
+//! - [`net::Network`]: the architectures it trains (EfficientNet-Lite for faces, LFCC-LCNN for
+//!   speech), one logit each.
 //! - [`train`]: the loop on burn's autodiff — AdamW or SGD, warm-up and cosine schedule,
 //!   gradient clipping, validation AUC for model selection and early stopping, checkpoints
 //!   written atomically and resumed after any interruption ([`checkpoint`]), a JSONL log and a
@@ -16,12 +21,15 @@
 #![deny(missing_docs)]
 
 pub mod checkpoint;
+pub mod data;
 mod error;
 pub mod export;
 pub mod face;
+pub mod net;
 pub mod recipe;
 mod report;
 pub mod schedule;
+pub mod speech;
 mod trainer;
 
 pub use error::Error;

@@ -61,6 +61,9 @@ pub struct Recipe {
     /// Self-blended images (with `data.synthesize = "sbi"`).
     #[serde(default)]
     pub sbi: SbiConfig,
+    /// Speech windows and their augmentation (`task = "speech"` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audio: Option<AudioSection>,
     /// Optimiser, schedule, batch size, length.
     pub optim: OptimSection,
     /// Validation (model selection and early stopping).
@@ -84,6 +87,46 @@ fn default_seed() -> u64 {
 pub enum TaskKind {
     /// Face crops (images), scored by the face contract.
     Face,
+    /// Speech (16 kHz mono windows), scored by the audio contract.
+    Speech,
+}
+
+/// `[audio]`: how speech clips become training and validation windows (`task = "speech"`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AudioSection {
+    /// Window length in seconds (the model's input; `scan` cuts recordings into windows of
+    /// this length).
+    #[serde(default = "default_window_s")]
+    pub window_s: f64,
+    /// Leading and trailing silence is trimmed from every clip, both classes alike: frames of
+    /// 10 ms quieter than this many dB below the clip's loudest frame. 0 turns trimming off.
+    #[serde(default = "default_trim_db")]
+    pub trim_db: f64,
+    /// How strongly sources are balanced within a class: a clip is drawn with weight
+    /// `1 / (clips of its source)^source_balance` (0: every clip alike; 1: every source alike).
+    #[serde(default = "default_source_balance")]
+    pub source_balance: f64,
+    /// At validation, at most this many windows per clip (spread over the clip as `scan`
+    /// spreads them), pooled by their mean fake probability.
+    #[serde(default = "default_val_windows")]
+    pub val_windows: usize,
+    /// The augmentation, applied to both classes alike.
+    #[serde(default)]
+    pub augment: fakescope_perturb::audio::AudioAugment,
+}
+
+fn default_window_s() -> f64 {
+    4.0
+}
+fn default_trim_db() -> f64 {
+    40.0
+}
+fn default_source_balance() -> f64 {
+    0.5
+}
+fn default_val_windows() -> usize {
+    4
 }
 
 /// `[model]`.
@@ -96,7 +139,8 @@ pub struct ModelSection {
     /// weights with the architecture's keys.
     #[serde(default = "default_init")]
     pub init: String,
-    /// Side of the square input in pixels.
+    /// Side of the square input in pixels (images; unused for speech).
+    #[serde(default)]
     pub input_size: usize,
 }
 
@@ -377,20 +421,70 @@ impl Recipe {
                 format!("{:?} must be letters, digits, - or _", self.name),
             );
         }
-        if fakescope_models::efficientnet_lite::Variant::from_name(&self.model.arch).is_none() {
-            return bad(
-                "model.arch",
-                format!(
-                    "unknown architecture {:?} (known: efficientnet-lite0, efficientnet-lite2)",
-                    self.model.arch
-                ),
-            );
-        }
-        if !(32..=1024).contains(&self.model.input_size) {
-            return bad(
-                "model.input_size",
-                format!("{} is outside 32..=1024", self.model.input_size),
-            );
+        match self.task {
+            TaskKind::Face => {
+                if fakescope_models::efficientnet_lite::Variant::from_name(&self.model.arch)
+                    .is_none()
+                {
+                    return bad(
+                        "model.arch",
+                        format!(
+                            "unknown face architecture {:?} (known: efficientnet-lite0, efficientnet-lite2)",
+                            self.model.arch
+                        ),
+                    );
+                }
+                if !(32..=1024).contains(&self.model.input_size) {
+                    return bad(
+                        "model.input_size",
+                        format!("{} is outside 32..=1024", self.model.input_size),
+                    );
+                }
+                if self.audio.is_some() {
+                    return bad("audio", "is for task = \"speech\"".to_owned());
+                }
+            }
+            TaskKind::Speech => {
+                if self.model.arch != "lcnn" {
+                    return bad(
+                        "model.arch",
+                        format!(
+                            "unknown speech architecture {:?} (known: lcnn)",
+                            self.model.arch
+                        ),
+                    );
+                }
+                if self.data.synthesize != Synthesize::None {
+                    return bad("data.synthesize", "SBI is for faces".to_owned());
+                }
+                if self.augment != Augment::default() {
+                    return bad(
+                        "augment",
+                        "is image augmentation; speech augmentation goes in [audio.augment]"
+                            .to_owned(),
+                    );
+                }
+                let a = self.audio();
+                if !(a.window_s.is_finite() && (0.5..=30.0).contains(&a.window_s)) {
+                    return bad(
+                        "audio.window_s",
+                        format!("{} is outside 0.5..=30", a.window_s),
+                    );
+                }
+                if !(a.trim_db.is_finite() && (0.0..=120.0).contains(&a.trim_db)) {
+                    return bad("audio.trim_db", format!("{} is outside 0..=120", a.trim_db));
+                }
+                if !(a.source_balance.is_finite() && (0.0..=1.0).contains(&a.source_balance)) {
+                    return bad(
+                        "audio.source_balance",
+                        format!("{} is outside [0, 1]", a.source_balance),
+                    );
+                }
+                if a.val_windows == 0 {
+                    return bad("audio.val_windows", "must be at least 1".to_owned());
+                }
+                a.augment.validate().map_err(|e| e.to_string())?;
+            }
         }
         if self.data.sets.is_empty() {
             return bad("data.sets", "no data set given".to_owned());
@@ -469,6 +563,17 @@ impl Recipe {
         self.augment.validate().map_err(|e| e.to_string())?;
         self.sbi.validate().map_err(|e| e.to_string())?;
         Ok(())
+    }
+
+    /// The `[audio]` section, or its defaults.
+    pub fn audio(&self) -> AudioSection {
+        self.audio.clone().unwrap_or_else(|| AudioSection {
+            window_s: default_window_s(),
+            trim_db: default_trim_db(),
+            source_balance: default_source_balance(),
+            val_windows: default_val_windows(),
+            augment: Default::default(),
+        })
     }
 
     /// `path` with `${VAR}` expanded, relative to `base` (the recipe's folder) unless absolute.

@@ -15,14 +15,12 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use burn::grad_clipping::GradientClippingConfig;
-use burn::module::Module;
 use burn::optim::{
     AdamWConfig, GradientsParams, ModuleOptimizer, SgdConfig, decay::WeightDecayConfig,
     momentum::MomentumConfig,
 };
 use burn::tensor::{Device, Tensor, TensorData};
 use fakescope_metrics::Trials;
-use fakescope_models::efficientnet_lite::{EfficientNetLite, Variant, imagenet_planar_input};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::seq::SliceRandom;
 use serde::Serialize;
@@ -31,7 +29,8 @@ use crate::Error;
 use crate::checkpoint::{
     Checkpoints, MODEL_FILE, OPTIM_FILE, TrainState, Validation, read_state, write_atomically,
 };
-use crate::face::{Batch, FaceData};
+use crate::data::{Batch, TrainData};
+use crate::net::Network;
 use crate::recipe::{OptimizerKind, Recipe};
 use crate::schedule::WarmupCosine;
 
@@ -39,7 +38,7 @@ use crate::schedule::WarmupCosine;
 const STREAM_ORDER: u64 = 0x006f_7264_6572;
 /// Log the training loss every this many steps.
 const LOG_EVERY: usize = 10;
-/// Images per forward pass at validation.
+/// Rows per forward pass at validation.
 const VAL_BATCH: usize = 16;
 
 /// How to run.
@@ -95,11 +94,16 @@ enum LogLine {
 }
 
 /// Trains the recipe's model on `data` in `opts.run_dir`, resuming from its last checkpoint.
-pub fn train(recipe: &Recipe, data: &FaceData, opts: &RunOptions) -> Result<Summary, Error> {
+///
+/// `N` is the architecture ([`Network`]), `D` the modality's data ([`TrainData`]);
+/// [`crate::run`] picks both from the recipe.
+pub fn train<N: Network, D: TrainData>(
+    recipe: &Recipe,
+    data: &D,
+    opts: &RunOptions,
+) -> Result<Summary, Error> {
     let run = &opts.run_dir;
     std::fs::create_dir_all(run).map_err(|e| Error::io(run, e))?;
-    let variant = Variant::from_name(&recipe.model.arch)
-        .ok_or_else(|| Error::Invalid(format!("unknown architecture {}", recipe.model.arch)))?;
     let digest = recipe.training_digest();
     let checkpoints = Checkpoints::new(run);
     let latest = checkpoints.latest()?;
@@ -145,7 +149,7 @@ pub fn train(recipe: &Recipe, data: &FaceData, opts: &RunOptions) -> Result<Summ
 
     let device = Device::flex().autodiff();
     device.seed(recipe.seed);
-    let mut model = build_model(recipe, variant, opts, &device)?;
+    let mut model = N::init(recipe, opts.backbone.as_deref(), &device)?;
     let mut optim = build_optimizer(recipe);
     let mut state = TrainState {
         step: 0,
@@ -174,7 +178,7 @@ pub fn train(recipe: &Recipe, data: &FaceData, opts: &RunOptions) -> Result<Summ
     let mut log = Log::open(&run.join("log.jsonl"), state.step)?;
 
     let per_step = data.units_per_step(recipe.optim.batch_size);
-    let steps_per_epoch = (data.train.len() / per_step).max(1);
+    let steps_per_epoch = (data.train_len() / per_step).max(1);
     let mut total = steps_per_epoch * recipe.optim.epochs;
     if recipe.optim.max_steps > 0 {
         total = total.min(recipe.optim.max_steps);
@@ -206,7 +210,7 @@ pub fn train(recipe: &Recipe, data: &FaceData, opts: &RunOptions) -> Result<Summ
         let step = state.step;
         let epoch = step / steps_per_epoch;
         if epoch != order_epoch {
-            order = (0..data.train.len()).collect();
+            order = (0..data.train_len()).collect();
             let mut rng = fakescope_perturb::sample_rng(recipe.seed, &[epoch as u64, STREAM_ORDER]);
             order.shuffle(&mut rng);
             order_epoch = epoch;
@@ -225,7 +229,7 @@ pub fn train(recipe: &Recipe, data: &FaceData, opts: &RunOptions) -> Result<Summ
         }
         loss_sum += loss;
         loss_n += 1;
-        images_since_log += batch.n;
+        images_since_log += batch.n();
         state.step += 1;
         bar.set_position(state.step as u64);
         if state.step.is_multiple_of(LOG_EVERY) || state.step == total {
@@ -333,16 +337,16 @@ fn progress_bar(total: usize, position: usize, quiet: bool) -> ProgressBar {
 }
 
 /// One optimiser step; returns the updated model and the batch's mean loss.
-fn train_step(
-    model: EfficientNetLite,
+fn train_step<N: Network>(
+    model: N,
     optim: &mut ModuleOptimizer,
     batch: &Batch,
     lr: f64,
     device: &Device,
-) -> (EfficientNetLite, f64) {
-    let x = input_tensor(batch, device);
-    let y = Tensor::<1>::from_data(TensorData::new(batch.labels.clone(), [batch.n]), device);
-    let logits = model.forward(x, true).reshape([batch.n]);
+) -> (N, f64) {
+    let x = N::input(batch, device);
+    let y = Tensor::<1>::from_data(TensorData::new(batch.labels.clone(), [batch.n()]), device);
+    let logits = model.logits(x, true);
     let loss = bce_with_logits(logits, y);
     let value = loss
         .clone()
@@ -363,62 +367,65 @@ pub fn bce_with_logits(z: Tensor<1>, y: Tensor<1>) -> Tensor<1> {
     loss.mean()
 }
 
-/// The model's input: ImageNet-normalised NCHW.
-fn input_tensor(batch: &Batch, device: &Device) -> Tensor<4> {
-    imagenet_planar_input(batch.pixels.clone(), batch.n, batch.size, device)
-}
-
-/// Scores the validation units (and their self-blends) with the model in evaluation mode.
-/// Returns the validation and the `(score, is_fake)` pairs.
-fn validate(
-    model: &EfficientNetLite,
-    data: &FaceData,
+/// Scores the validation units with the model in evaluation mode. Rows of one item (the
+/// windows of one clip) are pooled as `scan` pools them, by the mean fake probability, and the
+/// AUC is over items. Returns the validation and the per-row `(logit, is_fake)` pairs (what
+/// the calibration is fitted on: the detector's raw output per input, as `scan` calibrates it).
+fn validate<N: Network, D: TrainData>(
+    model: &N,
+    data: &D,
     recipe: &Recipe,
     step: usize,
 ) -> Result<(Validation, Vec<(f64, bool)>), Error> {
     let eval = model.valid();
     let device = Device::flex();
     let units = data.val_units(recipe.validation.max_units);
-    let mut scores = Vec::new();
-    let per_forward = data.units_per_step(VAL_BATCH).max(1);
+    let mut rows = Vec::new();
+    let mut pooled: std::collections::BTreeMap<usize, (f64, usize, bool)> =
+        std::collections::BTreeMap::new();
+    let per_forward = data.val_units_per_batch(VAL_BATCH);
     let mut loss_sum = 0.0;
     for chunk in units.chunks(per_forward) {
         let batch = data.val_batch(chunk, recipe.seed)?;
         let logits = eval
-            .forward(input_tensor(&batch, &device), false)
+            .logits(N::input(&batch, &device), false)
             .into_data()
             .convert::<f32>()
             .try_into_vec::<f32>()
             .map_err(|e| Error::Invalid(format!("{e:?}")))?;
-        for (z, y) in logits.iter().zip(&batch.labels) {
+        for ((z, y), item) in logits.iter().zip(&batch.labels).zip(&batch.items) {
             let z = f64::from(*z);
             let y = f64::from(*y);
             loss_sum += z.max(0.0) - z * y + (-z.abs()).exp().ln_1p();
-            scores.push((z, y > 0.5));
+            rows.push((z, y > 0.5));
+            let entry = pooled.entry(*item).or_insert((0.0, 0, y > 0.5));
+            entry.0 += 1.0 / (1.0 + (-z).exp());
+            entry.1 += 1;
         }
     }
-    let n = scores.len();
-    let trials = Trials::new(
-        scores.iter().map(|s| s.0).collect(),
-        scores.iter().map(|s| s.1).collect(),
-    )
-    .map_err(|e| Error::Invalid(format!("validation: {e}")))?;
+    let n = pooled.len();
+    let (scores, labels): (Vec<f64>, Vec<bool>) = pooled
+        .values()
+        .map(|&(sum, count, fake)| (sum / count.max(1) as f64, fake))
+        .unzip();
+    let trials =
+        Trials::new(scores, labels).map_err(|e| Error::Invalid(format!("validation: {e}")))?;
     let auc = fakescope_metrics::roc::roc_auc(&trials.ranked())
         .map_err(|e| Error::Invalid(format!("validation: {e}")))?;
     Ok((
         Validation {
             step,
             auc,
-            loss: loss_sum / n.max(1) as f64,
+            loss: loss_sum / rows.len().max(1) as f64,
             n,
         },
-        scores,
+        rows,
     ))
 }
 
-fn save_best(
+fn save_best<N: Network>(
     run: &Path,
-    model: &EfficientNetLite,
+    model: &N,
     state: &TrainState,
     scores: &[(f64, bool)],
 ) -> Result<(), Error> {
@@ -433,29 +440,6 @@ fn save_best(
             .map_err(|e| Error::Invalid(format!("{}: {e:?}", dir.display())))?;
         crate::checkpoint::write_synced(&dir.join("val_scores.json"), &json)
     })
-}
-
-/// Builds the model: ImageNet backbone, random, or weights from a file; one output (fake logit).
-fn build_model(
-    recipe: &Recipe,
-    variant: Variant,
-    opts: &RunOptions,
-    device: &Device,
-) -> Result<EfficientNetLite, Error> {
-    match recipe.model.init.as_str() {
-        "none" => Ok(EfficientNetLite::new(variant, 1, device)),
-        "imagenet" => {
-            let path = opts.backbone.clone().ok_or_else(|| {
-                Error::Invalid(format!(
-                    "init = \"imagenet\" needs the {} backbone (`fakescope models pull {}`)",
-                    variant.name(),
-                    variant.name()
-                ))
-            })?;
-            Ok(EfficientNetLite::load_backbone(variant, 1, &path, device)?)
-        }
-        path => Ok(EfficientNetLite::load(variant, 1, Path::new(path), device)?),
-    }
 }
 
 fn build_optimizer(recipe: &Recipe) -> ModuleOptimizer {

@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+use fakescope_models::efficientnet_lite::EfficientNetLite;
 use fakescope_train::face::{FaceData, LandmarkFinder, Landmarks};
 use fakescope_train::{Recipe, RunOptions};
 use image::RgbImage;
@@ -103,7 +104,9 @@ fn run(recipe: &Recipe, data: &FaceData, dir: &Path, stop_after: Option<usize>) 
         quiet: true,
         stop_after,
     };
-    fakescope_train::train(recipe, data, &opts).unwrap().steps
+    fakescope_train::train::<EfficientNetLite, FaceData>(recipe, data, &opts)
+        .unwrap()
+        .steps
 }
 
 fn prepare(recipe: &Recipe, cache: &Path) -> FaceData {
@@ -154,15 +157,15 @@ fn resumed_run_equals_uninterrupted_run() {
     // The checkpoints of the last step hold the same weights and statistics.
     let weights = |dir: &Path| {
         use burn::module::Module;
-        use fakescope_models::efficientnet_lite::{EfficientNetLite, Variant};
+        use fakescope_models::efficientnet_lite::Variant;
         EfficientNetLite::new(Variant::Lite0, 1, &burn::tensor::Device::flex())
             .try_load_file(dir.join("checkpoints/step-00000006/model.bpk"))
             .unwrap()
             .state_dict()
     };
     assert_eq!(weights(&whole), weights(&parts));
-    let a = fakescope_train::export::export(&r, &whole).unwrap();
-    let b = fakescope_train::export::export(&r, &parts).unwrap();
+    let a = fakescope_train::export::export::<EfficientNetLite>(&r, &whole).unwrap();
+    let b = fakescope_train::export::export::<EfficientNetLite>(&r, &parts).unwrap();
     assert_eq!(read(&a, "model.safetensors"), read(&b, "model.safetensors"));
     let card = fakescope_models::trained::ModelCard::read(&a).unwrap();
     assert_eq!(card.name, "tiny-sbi");
@@ -203,7 +206,7 @@ fn resumed_run_equals_uninterrupted_run() {
         quiet: true,
         stop_after: None,
     };
-    let err = fakescope_train::train(&other, &data8, &opts)
+    let err = fakescope_train::train::<EfficientNetLite, FaceData>(&other, &data8, &opts)
         .unwrap_err()
         .to_string();
     assert!(err.contains("another recipe"), "{err}");

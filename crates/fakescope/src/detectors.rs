@@ -38,21 +38,31 @@ pub fn load(global: &GlobalArgs, names: &[String], optional: bool) -> Result<Loa
         }
         seen.push(name);
         let folder = std::path::Path::new(name);
-        if fakescope_models::trained::is_model_dir(folder) {
+        let trained = if fakescope_models::trained::is_model_dir(folder) {
             // A model folder written by `fakescope train` (model.toml + weights).
-            loaded.face.push(Box::new(
-                fakescope_models::trained::TrainedFace::load(folder, &device)
+            Some(
+                fakescope_models::trained::Trained::load(folder, &device)
                     .with_context(|| format!("cannot load the model folder {name}"))?,
-            ));
-            continue;
-        }
-        if let Some(bundled) = fakescope_models::trained::find_bundled(name) {
+            )
+        } else if let Some(bundled) = fakescope_models::trained::find_bundled(name) {
             // A model fakescope trained and ships inside the binary.
-            loaded.face.push(Box::new(
-                fakescope_models::trained::TrainedFace::load_bundled(bundled, &device)
+            Some(
+                fakescope_models::trained::Trained::load_bundled(bundled, &device)
                     .with_context(|| format!("cannot load the built-in model {name}"))?,
-            ));
-            continue;
+            )
+        } else {
+            None
+        };
+        match trained {
+            Some(fakescope_models::trained::Trained::Face(m)) => {
+                loaded.face.push(m);
+                continue;
+            }
+            Some(fakescope_models::trained::Trained::Audio(m)) => {
+                loaded.audio.push(m);
+                continue;
+            }
+            None => {}
         }
         let entry = manifest.get(name)?;
         if entry.role() == Role::Backbone {

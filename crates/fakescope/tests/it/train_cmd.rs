@@ -1,6 +1,7 @@
 //! `fakescope train` end to end: bad recipes are refused with the key named, and a run killed
 //! with SIGKILL in the middle and started again ends with exactly the weights of an
-//! uninterrupted run (tiny synthetic real/fake folder, a random EfficientNet-Lite0 at 32 px).
+//! uninterrupted run (tiny synthetic real/fake folder, a random EfficientNet-Lite0 at 32 px);
+//! a speech model trained from a manifest scans next to AASIST.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -243,4 +244,97 @@ fn killed_run_resumes_to_the_same_weights() {
     let expected = 1.0 / (1.0 + (-(a * (p0 / (1.0 - p0)).ln() + b)).exp());
     let p = calibrated["fake_probability"].as_f64().unwrap();
     assert!((p - expected).abs() < 1e-9, "{p} vs {expected}");
+}
+
+/// A speech model trained by the binary on a tiny manifest runs in `scan` on AASIST's windows,
+/// alone and (when the published weights are present) next to `aasist`, with its calibration.
+#[test]
+fn speech_model_trains_and_scans_next_to_aasist() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let mut rows = String::from("path,label,split,source,generator,speaker\n");
+    for i in 0..8u32 {
+        for (label, source) in [("real", "studio"), ("fake", "tts")] {
+            let mut samples = crate::common::tone(16_000, 1.0 + i as f32 * 0.1);
+            if label == "fake" {
+                // a hard-clipped, buzzier version
+                samples
+                    .iter_mut()
+                    .for_each(|v| *v = (*v * 3.0).clamp(-0.3, 0.3));
+            }
+            let name = format!("{label}{i}.wav");
+            crate::common::write_wav(&dir.join(&name), 16_000, &samples);
+            let split = if i < 6 { "train" } else { "val" };
+            rows.push_str(&format!("{name},{label},{split},{source},g,s{i}\n"));
+        }
+    }
+    std::fs::write(dir.join("manifest.csv"), rows).unwrap();
+    let recipe = dir.join("speech.toml");
+    std::fs::write(
+        &recipe,
+        r#"
+name = "tiny-speech"
+task = "speech"
+[model]
+arch = "lcnn"
+init = "none"
+[[data.sets]]
+path = "manifest.csv"
+[audio]
+window_s = 4.0375
+[audio.augment]
+codec = { p = 0.5, codecs = ["mp3"], kbps = [32, 32] }
+[optim]
+optimizer = "adamw"
+lr = 0.001
+batch_size = 4
+epochs = 1
+[validation]
+every_steps = 2
+[checkpoint]
+every_steps = 1
+"#,
+    )
+    .unwrap();
+    let run_dir = dir.join("run");
+    let out = run(fakescope()
+        .arg("train")
+        .arg(&recipe)
+        .arg("-o")
+        .arg(&run_dir));
+    assert_exit(&out, 0);
+    let model = run_dir.join("model");
+    let card = std::fs::read_to_string(model.join("model.toml")).unwrap();
+    assert!(
+        card.contains("task = \"speech\"") && card.contains("window_samples = 64600"),
+        "{card}"
+    );
+
+    let clip = dir.join("real7.wav");
+    let out = run(fakescope()
+        .args(["scan", "--json", "-d"])
+        .arg(&model)
+        .arg(&clip));
+    assert_exit(&out, 0);
+    let line = crate::common::json_lines(&out).remove(0);
+    assert_eq!(line["detectors"][0]["name"], "tiny-speech", "{line}");
+    let p = line["fake_probability"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&p), "{line}");
+    assert_eq!(line["calibrated"], card.contains("[calibration]"), "{line}");
+
+    if let Some(models) = crate::common::models_dir_or_skip("speech model next to aasist") {
+        let out = run(crate::common::fakescope(&models)
+            .args(["--quiet", "scan", "--json", "-d", "aasist", "-d"])
+            .arg(&model)
+            .arg(&clip));
+        assert_exit(&out, 0);
+        let line = crate::common::json_lines(&out).remove(0);
+        let names: Vec<&str> = line["detectors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["aasist", "tiny-speech"], "{line}");
+    }
 }
