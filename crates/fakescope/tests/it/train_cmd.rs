@@ -291,8 +291,11 @@ batch_size = 4
 epochs = 1
 [validation]
 every_steps = 2
+max_units = 0
+patience = 0
 [checkpoint]
 every_steps = 1
+keep = 2
 "#,
     )
     .unwrap();
