@@ -96,7 +96,7 @@ enum LogLine {
 /// Trains the recipe's model on `data` in `opts.run_dir`, resuming from its last checkpoint.
 ///
 /// `N` is the architecture ([`Network`]), `D` the modality's data ([`TrainData`]);
-/// [`crate::run`] picks both from the recipe.
+/// `fakescope train` picks both from the recipe's task and architecture.
 pub fn train<N: Network, D: TrainData>(
     recipe: &Recipe,
     data: &D,
