@@ -18,6 +18,8 @@
 //!
 //! Weights are keyed `input_bn.*`, `convs.{i}.weight|bias`, `bns.{i}.*`, `fc.weight|bias`.
 
+use std::sync::Arc;
+
 use burn::module::{Module, Param};
 use burn::nn::{BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::tensor::module::{conv2d, max_pool2d};
@@ -26,7 +28,7 @@ use burn::tensor::{Device, Distribution, Tensor, TensorData};
 use fakescope_nn::Params;
 use fakescope_nn::layers::{load_batch_norm, load_linear};
 use fakescope_weights::StateDict;
-use realfft::RealFftPlanner;
+use realfft::{RealFftPlanner, RealToComplex};
 
 use crate::Error;
 use crate::state_dict::StateDictWriter;
@@ -36,10 +38,11 @@ pub const SAMPLE_RATE: u32 = 16_000;
 /// Values per frame: 20 coefficients, their deltas and delta-deltas.
 pub const FEATURES: usize = 60;
 
-/// The LFCC front end (see the module docs). Cheap to build; holds the window, filterbank and
-/// DCT matrices.
-#[derive(Debug, Clone)]
+/// The LFCC front end (see the module docs). Cheap to build; holds the FFT plan, the window,
+/// the filterbank and the DCT matrices.
+#[derive(Clone)]
 pub struct Lfcc {
+    fft: Arc<dyn RealToComplex<f32>>,
     window: Vec<f32>,
     /// `[filters, bins]`
     filterbank: Vec<Vec<f32>>,
@@ -55,6 +58,14 @@ const COEFFICIENTS: usize = 20;
 const PRE_EMPHASIS: f32 = 0.97;
 /// Floor of the filterbank energies before the logarithm.
 const ENERGY_FLOOR: f32 = 1e-10;
+
+impl std::fmt::Debug for Lfcc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lfcc")
+            .field("fft_len", &FFT)
+            .finish_non_exhaustive()
+    }
+}
 
 impl Default for Lfcc {
     fn default() -> Lfcc {
@@ -109,6 +120,7 @@ impl Lfcc {
             })
             .collect();
         Lfcc {
+            fft: RealFftPlanner::<f32>::new().plan_fft_forward(FFT),
             window,
             filterbank,
             dct,
@@ -135,8 +147,7 @@ impl Lfcc {
             prev = v;
         }
         emphasised.resize(emphasised.len().max(FRAME), 0.0);
-        let mut planner = RealFftPlanner::<f32>::new();
-        let fft = planner.plan_fft_forward(FFT);
+        let fft = &self.fft;
         let mut input = fft.make_input_vec();
         let mut spectrum = fft.make_output_vec();
         let mut power = vec![0.0f32; FFT / 2 + 1];

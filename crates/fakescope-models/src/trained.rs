@@ -187,6 +187,22 @@ fn wrong_task(card: &ModelCard, origin: &str, expected: &str) -> Error {
     }
 }
 
+/// One row per input from a `[n, 1]` logit tensor (the raw output of a trained model).
+fn logit_rows(
+    logits: burn::tensor::Tensor<2>,
+    detector: &'static str,
+) -> Result<Vec<Vec<f32>>, Error> {
+    let values = logits
+        .into_data()
+        .convert::<f32>()
+        .try_into_vec::<f32>()
+        .map_err(|e| Error::Backend {
+            detector,
+            message: format!("{e:?}"),
+        })?;
+    Ok(values.into_iter().map(|z| vec![z]).collect())
+}
+
 /// A model fakescope trained, of whichever modality its card says.
 pub enum Trained {
     /// A face model.
@@ -289,17 +305,7 @@ impl FaceDetector for TrainedFace {
             return Ok(Vec::new());
         }
         let x = imagenet_input(crops, n, size, &self.device);
-        let logits = self
-            .model
-            .forward(x, false)
-            .into_data()
-            .convert::<f32>()
-            .try_into_vec::<f32>()
-            .map_err(|e| Error::Backend {
-                detector: self.info.name,
-                message: format!("{e:?}"),
-            })?;
-        Ok(logits.into_iter().map(|z| vec![z]).collect())
+        logit_rows(self.model.forward(x, false), self.info.name)
     }
 }
 
@@ -407,16 +413,6 @@ impl AudioDetector for TrainedAudio {
             return Ok(Vec::new());
         }
         let x = lcnn_input(&self.lfcc, windows, &self.device);
-        let logits = self
-            .model
-            .forward(x, false)
-            .into_data()
-            .convert::<f32>()
-            .try_into_vec::<f32>()
-            .map_err(|e| Error::Backend {
-                detector: self.info.name,
-                message: format!("{e:?}"),
-            })?;
-        Ok(logits.into_iter().map(|z| vec![z]).collect())
+        logit_rows(self.model.forward(x, false), self.info.name)
     }
 }
