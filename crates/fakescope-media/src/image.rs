@@ -32,7 +32,9 @@ impl Default for ImageLimits {
 /// Decodes the image at `path` (JPEG, PNG, WebP, BMP, or the first frame of a GIF) to 8-bit RGB.
 ///
 /// The format is found from the content, never the file name. Grey, palette, CMYK (JPEG), 16-bit
-/// and alpha images are converted to RGB8 (alpha is dropped, not composited). Decoding needs up to
+/// and alpha images are converted to RGB8 (alpha is dropped, not composited). An EXIF orientation
+/// (JPEG, WebP, PNG) is applied, so a photo comes out upright as viewers show it. Of an animated
+/// GIF or WebP, only the first frame is decoded. Decoding needs up to
 /// 8 bytes per pixel transiently (16-bit RGBA), so the default limit bounds it to about 800 MB.
 ///
 /// # Errors
@@ -102,7 +104,11 @@ fn decode_checked(
     let mut decoder_limits = image::Limits::default();
     decoder_limits.max_alloc = Some(limits.max_pixels.saturating_mul(8).max(1 << 20));
     reader.limits(decoder_limits);
-    let decoder = reader.into_decoder().map_err(map_err)?;
+    let mut decoder = reader.into_decoder().map_err(map_err)?;
+    // A camera that saved the picture sideways says so in EXIF; unreadable EXIF is ignored.
+    let orientation = decoder
+        .orientation()
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
     let (width, height) = decoder.dimensions();
     if u64::from(width) * u64::from(height) > limits.max_pixels {
         return Err(MediaError::ImageTooLarge {
@@ -118,7 +124,8 @@ fn decode_checked(
             detail: format!("the header declares a {width}x{height} image"),
         });
     }
-    let image = DynamicImage::from_decoder(decoder).map_err(map_err)?;
+    let mut image = DynamicImage::from_decoder(decoder).map_err(map_err)?;
+    image.apply_orientation(orientation);
     Ok(match image {
         DynamicImage::ImageRgb8(rgb) => rgb,
         other => other.to_rgb8(),

@@ -596,9 +596,10 @@ impl EfficientNetLite {
     }
 }
 
-/// Normalises channels-last RGB crops in [0, 1] (`[n, size, size, 3]` row-major, as the face
-/// contract gives them) to the ImageNet-normalised NCHW tensor the model takes.
-pub fn imagenet_input(crops: &[f32], n: usize, size: usize, device: &Device) -> Tensor<4> {
+/// `n` square RGB crops, channels last (`[n, size, size, 3]` row-major, as the face and image
+/// contracts give them), as planes (`[n, 3, size, size]`, as [`imagenet_planar_input`] takes
+/// them).
+pub fn channels_last_to_planar(crops: &[f32], n: usize, size: usize) -> Vec<f32> {
     let plane = size * size;
     let mut nchw = vec![0.0f32; n * 3 * plane];
     for (i, crop) in crops.chunks_exact(plane * 3).take(n).enumerate() {
@@ -608,7 +609,7 @@ pub fn imagenet_input(crops: &[f32], n: usize, size: usize, device: &Device) -> 
             }
         }
     }
-    imagenet_planar_input(nchw, n, size, device)
+    nchw
 }
 
 /// Normalises planar RGB in [0, 1] (`[n, 3, size, size]` row-major, as training batches are

@@ -7,6 +7,8 @@
 //!   ([`DetectorInfo`]: name, [`Modality`], [`InputSpec`], [`ScoreConvention`]), returns the
 //!   upstream model's raw outputs per window, and converts them to a fake probability with the
 //!   documented upstream convention.
+//! - [`FaceDetector`] (face crops) and [`ImageDetector`] (whole images in crops at native
+//!   resolution, [`whole_image`]): the same for the other modalities.
 //! - [`aasist`]: AASIST (clovaai/aasist and the ASVspoof 5 baseline), numerically equal to the
 //!   upstream PyTorch model (max |Δlogit| ≈ 4e-6 on the parity fixtures).
 //! - The registry: [`AudioDetectorName`] (a closed enum of the known names: `aasist`,
@@ -37,6 +39,7 @@ pub mod mesonet;
 mod registry;
 mod state_dict;
 pub mod trained;
+pub mod whole_image;
 
 pub use fakescope_metrics::calibration::Calibration;
 pub use mesonet::MesoNet;
@@ -53,6 +56,8 @@ pub enum Modality {
     Audio,
     /// Face crops from images or video frames, scored crop by crop.
     Face,
+    /// Whole images and video frames, scored in crops at native resolution.
+    Image,
 }
 
 /// What a detector takes as input.
@@ -70,6 +75,13 @@ pub enum InputSpec {
     /// (`[n, size, size, 3]` row-major), as MesoNet's Keras models take them.
     FaceCrop {
         /// Side of the square crop in pixels (MesoNet: 256).
+        size: usize,
+    },
+    /// Square RGB crops of `size` x `size` pixels cut from the whole image at native
+    /// resolution ([`whole_image::crop_grid`]), float in [0, 1], channels last, as
+    /// [`InputSpec::FaceCrop`].
+    ImageCrop {
+        /// Side of the square crop in pixels.
         size: usize,
     },
 }
@@ -174,17 +186,44 @@ pub trait FaceDetector: Send + Sync {
     /// when the detector has a [`FaceDetector::calibration`], calibrated
     /// ([`calibrated_probability`]).
     fn fake_probability(&self, crops: &[f32], n: usize) -> Result<Vec<f64>, Error> {
-        let convention = self.info().convention;
-        let calibration = self.calibration();
-        Ok(self
-            .raw_outputs(crops, n)?
-            .iter()
-            .map(|row| {
-                let p = convention.fake_probability(row);
-                calibration.map_or(p, |c| calibrated_probability(p, c))
-            })
-            .collect())
+        let rows = self.raw_outputs(crops, n)?;
+        Ok(probabilities(self.info(), self.calibration(), &rows))
     }
+}
+
+/// The contract every whole-image detector fulfils: it scores square crops cut from an image
+/// at native resolution (see [`whole_image`] for how an image becomes crops and how their
+/// scores pool).
+pub trait ImageDetector: Send + Sync {
+    /// Name, modality ([`Modality::Image`]), input ([`InputSpec::ImageCrop`]) and convention.
+    fn info(&self) -> &DetectorInfo;
+    /// Raw outputs, one row per crop. `crops` holds `n` crops of the [`InputSpec::ImageCrop`]
+    /// size, channels last, in [0, 1]: `crops.len() == n * size * size * 3`.
+    fn raw_outputs(&self, crops: &[f32], n: usize) -> Result<Vec<Vec<f32>>, Error>;
+    /// The calibration of the detector's scores, when it has one.
+    fn calibration(&self) -> Option<&Calibration> {
+        None
+    }
+    /// Fake probability per crop (1 = fake), converted and calibrated as
+    /// [`FaceDetector::fake_probability`] does.
+    fn fake_probability(&self, crops: &[f32], n: usize) -> Result<Vec<f64>, Error> {
+        let rows = self.raw_outputs(crops, n)?;
+        Ok(probabilities(self.info(), self.calibration(), &rows))
+    }
+}
+
+/// Raw output rows to fake probabilities with the detector's convention, then its calibration.
+fn probabilities(
+    info: &DetectorInfo,
+    calibration: Option<&Calibration>,
+    rows: &[Vec<f32>],
+) -> Vec<f64> {
+    rows.iter()
+        .map(|row| {
+            let p = info.convention.fake_probability(row);
+            calibration.map_or(p, |c| calibrated_probability(p, c))
+        })
+        .collect()
 }
 
 /// A fake probability through a calibration: its logit mapped to a log-likelihood ratio (fake
@@ -214,15 +253,7 @@ pub trait AudioDetector: Send + Sync {
     /// when the detector has a [`AudioDetector::calibration`], calibrated
     /// ([`calibrated_probability`]).
     fn fake_probability(&self, windows: &[&[f32]]) -> Result<Vec<f64>, Error> {
-        let convention = self.info().convention;
-        let calibration = self.calibration();
-        Ok(self
-            .raw_outputs(windows)?
-            .iter()
-            .map(|row| {
-                let p = convention.fake_probability(row);
-                calibration.map_or(p, |c| calibrated_probability(p, c))
-            })
-            .collect())
+        let rows = self.raw_outputs(windows)?;
+        Ok(probabilities(self.info(), self.calibration(), &rows))
     }
 }

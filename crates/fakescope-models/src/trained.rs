@@ -17,10 +17,13 @@ use burn::tensor::Device;
 use fakescope_metrics::calibration::Calibration;
 use serde::{Deserialize, Serialize};
 
-use crate::efficientnet_lite::{EfficientNetLite, Variant, imagenet_input};
+use crate::efficientnet_lite::{EfficientNetLite, Variant};
+use crate::efficientnet_lite::{channels_last_to_planar, imagenet_planar_input};
 use crate::lcnn::{Lcnn, Lfcc, lcnn_input};
+use crate::whole_image::InputTransform;
 use crate::{
-    AudioDetector, DetectorInfo, Error, FaceDetector, InputSpec, Modality, ScoreConvention,
+    AudioDetector, DetectorInfo, Error, FaceDetector, ImageDetector, InputSpec, Modality,
+    ScoreConvention,
 };
 
 /// The machine-readable card of a trained model.
@@ -40,8 +43,11 @@ pub struct ModelCard {
     pub arch: String,
     /// Weights file, relative to the folder.
     pub weights: String,
-    /// Input side in pixels (face models; 0 for speech).
+    /// Input side in pixels (face and image models; 0 for speech).
     pub input_size: usize,
+    /// Image models: how a crop is shown to the network (`rgb` or `npr`).
+    #[serde(default, skip_serializing_if = "is_rgb")]
+    pub input_transform: InputTransform,
     /// Speech models: samples per window at 16 kHz.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window_samples: Option<usize>,
@@ -85,6 +91,10 @@ pub struct Provenance {
     pub git_commit: String,
     /// Whether early stopping ended the run.
     pub stopped_early: bool,
+}
+
+fn is_rgb(t: &InputTransform) -> bool {
+    *t == InputTransform::Rgb
 }
 
 impl ModelCard {
@@ -145,14 +155,6 @@ pub fn is_model_dir(dir: &Path) -> bool {
     dir.join(CARD_FILE).is_file()
 }
 
-/// A trained face model: EfficientNet-Lite with one logit.
-pub struct TrainedFace {
-    info: DetectorInfo,
-    model: EfficientNetLite,
-    device: Device,
-    card: ModelCard,
-}
-
 /// The card and weights of the model folder `dir`; `check` refuses a card before any weights
 /// are read.
 fn read_folder<T>(
@@ -209,6 +211,8 @@ pub enum Trained {
     Face(Box<TrainedFace>),
     /// A speech model.
     Audio(Box<TrainedAudio>),
+    /// A whole-image model.
+    Image(Box<TrainedImage>),
 }
 
 impl Trained {
@@ -217,6 +221,7 @@ impl Trained {
         let card = ModelCard::read(dir)?;
         Ok(match card.task.as_str() {
             "speech" => Trained::Audio(Box::new(TrainedAudio::load(dir, device)?)),
+            "image" => Trained::Image(Box::new(TrainedImage::load(dir, device)?)),
             _ => Trained::Face(Box::new(TrainedFace::load(dir, device)?)),
         })
     }
@@ -225,28 +230,34 @@ impl Trained {
     pub fn load_bundled(bundled: &Bundled, device: &Device) -> Result<Trained, Error> {
         Ok(match bundled.card()?.task.as_str() {
             "speech" => Trained::Audio(Box::new(TrainedAudio::load_bundled(bundled, device)?)),
+            "image" => Trained::Image(Box::new(TrainedImage::load_bundled(bundled, device)?)),
             _ => Trained::Face(Box::new(TrainedFace::load_bundled(bundled, device)?)),
         })
     }
 }
 
-impl TrainedFace {
-    /// Loads the model folder `dir` on `device`.
-    pub fn load(dir: &Path, device: &Device) -> Result<TrainedFace, Error> {
-        let (card, variant, state) = read_folder(dir, TrainedFace::check)?;
-        TrainedFace::from_parts(card, variant, state, device)
-    }
+/// An EfficientNet-Lite with one logit on square crops: the trained face and image models.
+struct Vision {
+    info: DetectorInfo,
+    model: EfficientNetLite,
+    device: Device,
+    card: ModelCard,
+}
 
-    /// Loads a model compiled into fakescope ([`bundled`]).
-    pub fn load_bundled(bundled: &Bundled, device: &Device) -> Result<TrainedFace, Error> {
-        let (card, variant, state) = read_bundled(bundled, TrainedFace::check)?;
-        TrainedFace::from_parts(card, variant, state, device)
-    }
-
-    /// Refuses cards this type cannot run, before any weights are read; the architecture.
-    fn check(card: &ModelCard, origin: &str) -> Result<Variant, Error> {
-        if card.task != "face" {
-            return Err(wrong_task(card, origin, "face"));
+impl Vision {
+    /// Refuses cards of another task or an unknown architecture, before any weights are read.
+    fn check(card: &ModelCard, origin: &str, task: &str) -> Result<Variant, Error> {
+        if card.task != task {
+            return Err(wrong_task(card, origin, task));
+        }
+        if task == "face" && card.input_transform != InputTransform::Rgb {
+            return Err(Error::Input {
+                detector: "model folder",
+                message: format!(
+                    "{origin}/{CARD_FILE}: a face model takes RGB crops (input_transform {:?})",
+                    card.input_transform.as_str()
+                ),
+            });
         }
         Variant::from_name(&card.arch).ok_or_else(|| Error::Input {
             detector: "model folder",
@@ -259,16 +270,19 @@ impl TrainedFace {
         variant: Variant,
         state: fakescope_weights::StateDict,
         device: &Device,
-    ) -> Result<TrainedFace, Error> {
+        modality: Modality,
+    ) -> Result<Vision, Error> {
         let model = EfficientNetLite::from_state_dict(variant, 1, state, device)?;
         // The registry's names are static; a model is loaded once per process.
         let name: &'static str = Box::leak(card.name.clone().into_boxed_str());
-        Ok(TrainedFace {
+        let size = card.input_size;
+        Ok(Vision {
             info: DetectorInfo {
                 name,
-                modality: Modality::Face,
-                input: InputSpec::FaceCrop {
-                    size: card.input_size,
+                modality,
+                input: match modality {
+                    Modality::Image => InputSpec::ImageCrop { size },
+                    _ => InputSpec::FaceCrop { size },
                 },
                 convention: ScoreConvention::Logit,
             },
@@ -276,21 +290,6 @@ impl TrainedFace {
             device: device.clone(),
             card,
         })
-    }
-
-    /// The model's card.
-    pub fn card(&self) -> &ModelCard {
-        &self.card
-    }
-}
-
-impl FaceDetector for TrainedFace {
-    fn info(&self) -> &DetectorInfo {
-        &self.info
-    }
-
-    fn calibration(&self) -> Option<&Calibration> {
-        self.card.calibration.as_ref()
     }
 
     fn raw_outputs(&self, crops: &[f32], n: usize) -> Result<Vec<Vec<f32>>, Error> {
@@ -304,8 +303,84 @@ impl FaceDetector for TrainedFace {
         if n == 0 {
             return Ok(Vec::new());
         }
-        let x = imagenet_input(crops, n, size, &self.device);
+        let mut planes = channels_last_to_planar(crops, n, size);
+        self.card.input_transform.apply_planar(&mut planes, size);
+        let x = imagenet_planar_input(planes, n, size, &self.device);
         logit_rows(self.model.forward(x, false), self.info.name)
+    }
+}
+
+/// A trained face model: EfficientNet-Lite with one logit on face crops (resized to its input).
+pub struct TrainedFace(Vision);
+
+impl TrainedFace {
+    /// Loads the model folder `dir` on `device`.
+    pub fn load(dir: &Path, device: &Device) -> Result<TrainedFace, Error> {
+        let (card, variant, state) = read_folder(dir, |c, o| Vision::check(c, o, "face"))?;
+        Vision::from_parts(card, variant, state, device, Modality::Face).map(TrainedFace)
+    }
+
+    /// Loads a model compiled into fakescope ([`bundled`]).
+    pub fn load_bundled(bundled: &Bundled, device: &Device) -> Result<TrainedFace, Error> {
+        let (card, variant, state) = read_bundled(bundled, |c, o| Vision::check(c, o, "face"))?;
+        Vision::from_parts(card, variant, state, device, Modality::Face).map(TrainedFace)
+    }
+
+    /// The model's card.
+    pub fn card(&self) -> &ModelCard {
+        &self.0.card
+    }
+}
+
+impl FaceDetector for TrainedFace {
+    fn info(&self) -> &DetectorInfo {
+        &self.0.info
+    }
+
+    fn calibration(&self) -> Option<&Calibration> {
+        self.0.card.calibration.as_ref()
+    }
+
+    fn raw_outputs(&self, crops: &[f32], n: usize) -> Result<Vec<Vec<f32>>, Error> {
+        self.0.raw_outputs(crops, n)
+    }
+}
+
+/// A trained whole-image model: EfficientNet-Lite with one logit on crops cut at native
+/// resolution ([`crate::whole_image`]), shown as RGB or as NPR residuals (the card's
+/// `input_transform`).
+pub struct TrainedImage(Vision);
+
+impl TrainedImage {
+    /// Loads the model folder `dir` on `device`.
+    pub fn load(dir: &Path, device: &Device) -> Result<TrainedImage, Error> {
+        let (card, variant, state) = read_folder(dir, |c, o| Vision::check(c, o, "image"))?;
+        Vision::from_parts(card, variant, state, device, Modality::Image).map(TrainedImage)
+    }
+
+    /// Loads a model compiled into fakescope ([`bundled`]).
+    pub fn load_bundled(bundled: &Bundled, device: &Device) -> Result<TrainedImage, Error> {
+        let (card, variant, state) = read_bundled(bundled, |c, o| Vision::check(c, o, "image"))?;
+        Vision::from_parts(card, variant, state, device, Modality::Image).map(TrainedImage)
+    }
+
+    /// The model's card.
+    pub fn card(&self) -> &ModelCard {
+        &self.0.card
+    }
+}
+
+impl ImageDetector for TrainedImage {
+    fn info(&self) -> &DetectorInfo {
+        &self.0.info
+    }
+
+    fn calibration(&self) -> Option<&Calibration> {
+        self.0.card.calibration.as_ref()
+    }
+
+    fn raw_outputs(&self, crops: &[f32], n: usize) -> Result<Vec<Vec<f32>>, Error> {
+        self.0.raw_outputs(crops, n)
     }
 }
 

@@ -62,4 +62,4 @@ pub use image;
 pub use image::RgbImage;
 pub use jpeg::jpeg_roundtrip;
 pub use rand_chacha::ChaCha8Rng;
-pub use rng::sample_rng;
+pub use rng::{coin, sample_rng, uniform};

@@ -38,14 +38,14 @@ pub fn sample_rng(seed: u64, parts: &[u64]) -> ChaCha8Rng {
 }
 
 /// A uniform draw from `[lo, hi)` (`lo` when the two are equal; never panics).
-pub(crate) fn uniform(rng: &mut impl Rng, lo: f32, hi: f32) -> f32 {
+pub fn uniform(rng: &mut impl Rng, lo: f32, hi: f32) -> f32 {
     let u: f32 = rng.random();
     lo + (hi - lo) * u
 }
 
 /// `true` with probability `p` (never for `p <= 0`, always for `p >= 1`); always draws one
 /// number, so the stream advances the same way whatever `p` is.
-pub(crate) fn coin(rng: &mut impl Rng, p: f32) -> bool {
+pub fn coin(rng: &mut impl Rng, p: f32) -> bool {
     let u: f32 = rng.random();
     u < p
 }

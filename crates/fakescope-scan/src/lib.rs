@@ -8,6 +8,9 @@
 //!
 //! - [`Scanner`] holds the detectors and [`ScanOptions`]; [`Scanner::scan_file`] never fails:
 //!   a file that cannot be scanned gets a report whose `error` says why.
+//! - Images go to the face stage ([`FaceStage`]: faces found, aligned, scored) and to the
+//!   whole-image stage ([`ImageStage`]: crops at native resolution, a map); videos' sampled
+//!   frames to both. A file's verdict is the most severe of its modalities ([`most_severe`]).
 //! - [`windows::windows`] cuts recordings (tiling clips shorter than one window, like upstream).
 //! - [`aggregate`] pools scores and finds [`Segment`]s; [`verdict`] turns a probability into a
 //!   [`Verdict`] with [`Thresholds`].
@@ -27,6 +30,7 @@ pub mod settings;
 pub mod verdict;
 pub mod video;
 pub mod walk;
+pub mod whole_image;
 pub mod windows;
 
 pub use aggregate::{Pool, Segment, WindowScore};
@@ -34,5 +38,6 @@ pub use faces::{FaceFinder, FaceMode, FaceReport, FaceScore, FaceStage, FoundFac
 pub use pipeline::{ScanOptions, Scanner, SetupError, WindowPolicy};
 pub use report::{DetectorReport, FileReport, MediaKind, ModalityReport};
 pub use settings::ScanSettings;
-pub use verdict::{Thresholds, Verdict};
+pub use verdict::{Thresholds, Verdict, most_severe};
 pub use video::{TimelinePoint, TrackFrame, TrackReport, VideoOptions};
+pub use whole_image::{ImageReport, ImageStage};

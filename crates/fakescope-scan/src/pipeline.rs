@@ -13,8 +13,9 @@ use crate::aggregate::{Pool, Segment, WindowScore, segments};
 use crate::faces::FaceStage;
 use crate::report::ModalityReport;
 use crate::report::{DetectorReport, FileReport, MediaKind};
-use crate::verdict::Thresholds;
-use crate::video::{self, VideoOptions};
+use crate::verdict::{Thresholds, Verdict, most_severe};
+use crate::video::{self, FrameStages, VideoOptions};
+use crate::whole_image::{ImageReport, ImageStage};
 use crate::windows::windows;
 
 /// Which windows of a recording are scored.
@@ -51,6 +52,8 @@ pub struct ScanOptions {
     pub image_limits: ImageLimits,
     /// Which frames of a video are scanned, and how its face tracks pool.
     pub video: VideoOptions,
+    /// Whole-image detectors: at most this many crops per image or frame (default 4).
+    pub image_crops: usize,
 }
 
 impl Default for ScanOptions {
@@ -66,6 +69,7 @@ impl Default for ScanOptions {
             face_pool: Pool::Max,
             image_limits: ImageLimits::default(),
             video: VideoOptions::default(),
+            image_crops: 4,
         }
     }
 }
@@ -97,6 +101,7 @@ pub struct Scanner {
     /// Shared with the scanners [`Scanner::with_options`] makes: the loaded models.
     detectors: Arc<Vec<Box<dyn AudioDetector>>>,
     faces: Option<Arc<FaceStage>>,
+    images: Option<Arc<ImageStage>>,
     options: ScanOptions,
     sample_rate: u32,
     window: usize,
@@ -105,28 +110,47 @@ pub struct Scanner {
 
 impl Scanner {
     /// Checks the options and that every audio detector takes the same windows. `detectors`
-    /// are the audio detectors (possibly none); `faces` the face stage, if faces are scanned.
+    /// are the audio detectors (possibly none); `faces` the face stage, if faces are scanned;
+    /// `images` the whole-image stage, if images and frames are scored whole.
     pub fn new(
         detectors: Vec<Box<dyn AudioDetector>>,
         faces: Option<FaceStage>,
+        images: Option<ImageStage>,
         options: ScanOptions,
     ) -> Result<Self, SetupError> {
-        Scanner::from_shared(Arc::new(detectors), faces.map(Arc::new), options)
+        Scanner::from_shared(
+            Arc::new(detectors),
+            faces.map(Arc::new),
+            images.map(Arc::new),
+            options,
+        )
     }
 
     /// The same detectors (not loaded again) with other options, checked as
     /// [`Scanner::new`] checks them.
     pub fn with_options(&self, options: ScanOptions) -> Result<Self, SetupError> {
-        Scanner::from_shared(self.detectors.clone(), self.faces.clone(), options)
+        Scanner::from_shared(
+            self.detectors.clone(),
+            self.faces.clone(),
+            self.images.clone(),
+            options,
+        )
     }
 
     fn from_shared(
         detectors: Arc<Vec<Box<dyn AudioDetector>>>,
         faces: Option<Arc<FaceStage>>,
+        images: Option<Arc<ImageStage>>,
         options: ScanOptions,
     ) -> Result<Self, SetupError> {
-        if detectors.is_empty() && faces.is_none() {
+        if detectors.is_empty() && faces.is_none() && images.is_none() {
             return Err(SetupError::NoDetector);
+        }
+        if !(1..=256).contains(&options.image_crops) {
+            return Err(SetupError::Option(format!(
+                "image crops must be between 1 and 256, got {}",
+                options.image_crops
+            )));
         }
         let (sample_rate, samples) = match detectors.first().map(|d| d.info()) {
             None => (fakescope_media::TARGET_SAMPLE_RATE, 1),
@@ -166,6 +190,7 @@ impl Scanner {
         Ok(Scanner {
             detectors,
             faces,
+            images,
             options,
             sample_rate,
             window: samples,
@@ -178,11 +203,14 @@ impl Scanner {
         &self.options
     }
 
-    /// Names of the detectors, in order: audio, then face detectors.
+    /// Names of the detectors, in order: audio, face, then whole-image detectors.
     pub fn detector_names(&self) -> Vec<&'static str> {
         let mut names: Vec<&'static str> = self.detectors.iter().map(|d| d.info().name).collect();
         if let Some(f) = &self.faces {
             names.extend(f.detector_names());
+        }
+        if let Some(i) = &self.images {
+            names.extend(i.detector_names());
         }
         names
     }
@@ -199,6 +227,9 @@ impl Scanner {
         if let Some(f) = &self.faces {
             names.extend(f.calibrated_names());
         }
+        if let Some(i) = &self.images {
+            names.extend(i.calibrated_names());
+        }
         names
     }
 
@@ -206,9 +237,9 @@ impl Scanner {
     /// shared batches, which is much faster than one by one; other files are scanned as
     /// [`Scanner::scan_file`] does.
     pub fn scan_files(&self, paths: &[PathBuf]) -> Vec<FileReport> {
-        let Some(faces) = &self.faces else {
+        if self.faces.is_none() && self.images.is_none() {
             return paths.iter().map(|p| self.scan_file(p)).collect();
-        };
+        }
         let is_image: Vec<bool> = paths
             .iter()
             .map(|p| matches!(fakescope_media::sniff_file(p), Ok(Sniffed::Image(_))))
@@ -237,14 +268,7 @@ impl Scanner {
                 }
             }
         }
-        let scored = faces.scan_images(
-            decoded,
-            self.options.combine,
-            self.options.face_pool,
-            self.options.thresholds,
-            self.options.batch_size,
-        );
-        for (i, r) in slots.into_iter().zip(scored) {
+        for (i, r) in slots.into_iter().zip(self.scan_images(decoded)) {
             reports[i] = Some(r);
         }
         reports
@@ -255,6 +279,100 @@ impl Scanner {
                 None => self.scan_file(p),
             })
             .collect()
+    }
+
+    /// Scores decoded images: their faces with the face stage (in shared batches), the whole
+    /// images with the whole-image stage; the file's verdict is the more severe of the two.
+    fn scan_images(&self, images: Vec<Labelled>) -> Vec<FileReport> {
+        let o = &self.options;
+        let whole: Vec<Option<Result<ImageReport, String>>> = match &self.images {
+            Some(stage) => images
+                .par_iter()
+                .map(|(_, img)| {
+                    Some(stage.score(img, o.image_crops, o.combine, o.thresholds, o.batch_size))
+                })
+                .collect(),
+            None => images.iter().map(|_| None).collect(),
+        };
+        let labels: Vec<String> = images.iter().map(|(l, _)| l.clone()).collect();
+        let face_reports: Vec<Option<FileReport>> = match &self.faces {
+            Some(faces) => faces
+                .scan_images(images, o.combine, o.face_pool, o.thresholds, o.batch_size)
+                .into_iter()
+                .map(Some)
+                .collect(),
+            None => labels.iter().map(|_| None).collect(),
+        };
+        labels
+            .into_iter()
+            .zip(face_reports)
+            .zip(whole)
+            .map(|((label, faces), whole)| self.merge_image(label, faces, whole))
+            .collect()
+    }
+
+    /// One image's report from its face report and whole-image report (either may be absent:
+    /// that stage is not selected).
+    fn merge_image(
+        &self,
+        label: String,
+        faces: Option<FileReport>,
+        whole: Option<Result<ImageReport, String>>,
+    ) -> FileReport {
+        let thresholds = self.options.thresholds;
+        let w = match whole {
+            None => {
+                return faces.unwrap_or_else(|| {
+                    FileReport::not_applicable(
+                        label,
+                        MediaKind::Image,
+                        "no face or whole-image detector is selected; the audio detectors do not apply to images".into(),
+                    )
+                });
+            }
+            Some(Err(e)) => {
+                return match faces {
+                    // The faces were scored: they keep the verdict, with a note.
+                    Some(mut f) if f.error.is_none() && f.fake_probability.is_some() => {
+                        f.note = Some(format!("whole image not scored: {e}"));
+                        f
+                    }
+                    _ => FileReport::failed(label, MediaKind::Image, e),
+                };
+            }
+            Some(Ok(w)) => w,
+        };
+        let mut report = match faces {
+            Some(f) if f.error.is_none() => f,
+            Some(f) => {
+                // The faces failed (the finder could not run): the whole image still speaks.
+                let why = f.error.unwrap_or_default();
+                FileReport {
+                    note: Some(format!("faces not scanned: {why}")),
+                    ..FileReport::not_applicable(label, MediaKind::Image, String::new())
+                }
+            }
+            None => {
+                FileReport::not_applicable(label, MediaKind::Image, String::new()).without_note()
+            }
+        };
+        for d in &w.detectors {
+            report.detectors.push(DetectorReport {
+                name: d.name.clone(),
+                fake_probability: d.fake_probability,
+                verdict: thresholds.verdict(Some(d.fake_probability)),
+                windows: Vec::new(),
+                segments: Vec::new(),
+            });
+        }
+        let (p, verdict) = most_severe([
+            (report.fake_probability, report.verdict),
+            (Some(w.fake_probability), w.verdict),
+        ]);
+        report.fake_probability = p;
+        report.verdict = verdict;
+        report.image = Some(w);
+        report
     }
 
     /// Decodes an image for the face stage, or says why it cannot be.
@@ -295,23 +413,7 @@ impl Scanner {
                 "no audio detector is selected; the face detectors do not apply to audio".into(),
             ),
             Ok(Media::Audio(clip)) => self.scan_samples(label, MediaKind::Audio, &clip.samples),
-            Ok(Media::Image(image)) => match &self.faces {
-                Some(faces) => faces
-                    .scan_images(
-                        vec![(label, image)],
-                        self.options.combine,
-                        self.options.face_pool,
-                        self.options.thresholds,
-                        self.options.batch_size,
-                    )
-                    .remove(0),
-                None => FileReport::not_applicable(
-                    label,
-                    MediaKind::Image,
-                    "no face detector is selected; the audio detectors do not apply to images"
-                        .into(),
-                ),
-            },
+            Ok(Media::Image(image)) => self.scan_images(vec![(label, image)]).remove(0),
             Ok(Media::Video(_)) => self.scan_video(path, label),
             Err(e) => {
                 let media = match &e {
@@ -346,30 +448,34 @@ impl Scanner {
             }
         };
 
-        let visual = match &self.faces {
-            None => {
-                notes.push("frames not scanned: no face detector is selected".to_string());
-                None
-            }
-            Some(stage) => {
-                let scanned = VideoReader::open(path, &self.options.video.limits)
-                    .map_err(|e| e.to_string())
-                    .and_then(|reader| {
-                        video::scan_frames(
-                            &reader,
-                            stage,
-                            &self.options.video,
-                            self.options.combine,
-                            thresholds,
-                            self.options.batch_size,
-                        )
-                    });
-                match scanned {
-                    Ok(v) => Some(v),
-                    Err(e) => {
-                        notes.push(format!("frames not scanned: {e}"));
-                        None
-                    }
+        let stages = FrameStages {
+            faces: self.faces.as_deref(),
+            images: self
+                .images
+                .as_deref()
+                .map(|stage| (stage, self.options.image_crops)),
+        };
+        let visual = if stages.faces.is_none() && stages.images.is_none() {
+            notes.push("frames not scanned: no face or whole-image detector is selected".into());
+            None
+        } else {
+            let scanned = VideoReader::open(path, &self.options.video.limits)
+                .map_err(|e| e.to_string())
+                .and_then(|reader| {
+                    video::scan_frames(
+                        &reader,
+                        stages,
+                        &self.options.video,
+                        self.options.combine,
+                        thresholds,
+                        self.options.batch_size,
+                    )
+                });
+            match scanned {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    notes.push(format!("frames not scanned: {e}"));
+                    None
                 }
             }
         };
@@ -377,7 +483,9 @@ impl Scanner {
         let mut report = match (audio, &visual) {
             (None, None) => {
                 let why = notes.join("; ");
-                return if self.detectors.is_empty() || self.faces.is_none() {
+                return if self.detectors.is_empty()
+                    || (stages.faces.is_none() && stages.images.is_none())
+                {
                     FileReport::not_applicable(label, MediaKind::Video, why)
                 } else {
                     FileReport::failed(label, MediaKind::Video, why)
@@ -396,43 +504,66 @@ impl Scanner {
                     segments: report.segments.clone(),
                 });
         if let Some(v) = visual {
-            let visual_summary = ModalityReport {
-                fake_probability: v.fake_probability,
-                verdict: thresholds.verdict(v.fake_probability),
-                segments: v.segments.clone(),
-            };
-            for (name, p) in &v.per_detector {
-                report.detectors.push(DetectorReport {
-                    name: name.clone(),
-                    fake_probability: p.unwrap_or(f64::NAN),
-                    verdict: thresholds.verdict(*p),
-                    windows: Vec::new(),
-                    segments: Vec::new(),
+            if stages.faces.is_some() {
+                report.visual = Some(ModalityReport {
+                    fake_probability: v.fake_probability,
+                    verdict: thresholds.verdict(v.fake_probability),
+                    segments: v.segments.clone(),
                 });
+                for (name, p) in &v.per_detector {
+                    report.detectors.push(DetectorReport {
+                        name: name.clone(),
+                        fake_probability: p.unwrap_or(f64::NAN),
+                        verdict: thresholds.verdict(*p),
+                        windows: Vec::new(),
+                        segments: Vec::new(),
+                    });
+                }
+                if v.fake_probability.is_none() {
+                    notes.push(format!(
+                        "no face found in the {} frames scanned",
+                        v.frames_scanned
+                    ));
+                }
             }
-            if v.fake_probability.is_none() {
-                notes.push(format!(
-                    "no face found in the {} frames scanned",
-                    v.frames_scanned
-                ));
+            match v.image {
+                Some(Ok(w)) => {
+                    for d in &w.detectors {
+                        report.detectors.push(DetectorReport {
+                            name: d.name.clone(),
+                            fake_probability: d.fake_probability,
+                            verdict: thresholds.verdict(Some(d.fake_probability)),
+                            windows: Vec::new(),
+                            segments: Vec::new(),
+                        });
+                    }
+                    report.image = Some(w);
+                }
+                Some(Err(e)) => notes.push(format!("whole frames not scored: {e}")),
+                None => {}
             }
             report.duration_s = report.duration_s.or(Some(v.duration_s));
             report.tracks = v.tracks;
             report.timeline = v.timeline;
             report.frames_scanned = Some(v.frames_scanned);
             report.decoder = Some(v.decoder);
-            report.visual = Some(visual_summary);
         }
         report.audio = audio_summary;
-        // The more severe of the two verdicts decides; its probability is the file's.
-        let pick = [&report.audio, &report.visual]
+        // The most severe of the modalities' verdicts decides; its probability is the file's.
+        let modalities = [&report.audio, &report.visual]
             .into_iter()
             .flatten()
-            .max_by_key(|m| m.verdict.severity())
-            .cloned();
-        if let Some(m) = pick {
-            report.fake_probability = m.fake_probability;
-            report.verdict = m.verdict;
+            .map(|m| (m.fake_probability, m.verdict))
+            .chain(
+                report
+                    .image
+                    .as_ref()
+                    .map(|w| (Some(w.fake_probability), w.verdict)),
+            );
+        let (p, verdict) = most_severe(modalities);
+        if verdict != Verdict::NotApplicable {
+            report.fake_probability = p;
+            report.verdict = verdict;
         }
         let mut segments: Vec<Segment> = [&report.audio, &report.visual]
             .into_iter()

@@ -18,6 +18,7 @@ use crate::aggregate::{Segment, WindowScore};
 use crate::faces::FaceReport;
 use crate::verdict::Verdict;
 use crate::video::{TimelinePoint, TrackReport};
+use crate::whole_image::ImageReport;
 
 /// What a file turned out to be, by content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,6 +108,11 @@ pub struct FileReport {
     /// Video: the verdict of the frames alone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub visual: Option<ModalityReport>,
+    /// The whole-image detectors' view (AI-generated images): per detector its score and, for
+    /// an image, the map of its crops; for a video, the mean over the sampled frames and each
+    /// frame's score. Absent when no whole-image detector ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImageReport>,
     /// Video: frames decoded and scanned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub frames_scanned: Option<usize>,
@@ -136,6 +142,7 @@ impl FileReport {
             timeline: Vec::new(),
             audio: None,
             visual: None,
+            image: None,
             frames_scanned: None,
             decoder: None,
             note: None,

@@ -51,6 +51,8 @@ pub struct ScanSettings {
     pub track_aggregate: Pool,
     /// Largest image accepted, in pixels.
     pub max_pixels: u64,
+    /// Whole-image detectors: at most this many crops per image or video frame.
+    pub image_crops: usize,
 }
 
 impl Default for ScanSettings {
@@ -73,6 +75,7 @@ impl Default for ScanSettings {
             fps: None,
             track_aggregate: options.video.track_pool,
             max_pixels: options.image_limits.max_pixels,
+            image_crops: options.image_crops,
         }
     }
 }
@@ -102,6 +105,12 @@ impl ScanSettings {
         }
         if self.max_pixels == 0 {
             return Err("max_pixels must be at least 1".into());
+        }
+        if !(1..=256).contains(&self.image_crops) {
+            return Err(format!(
+                "image_crops must be between 1 and 256, not {}",
+                self.image_crops
+            ));
         }
         let sampling = match self.fps {
             Some(fps) => {
@@ -141,6 +150,7 @@ impl ScanSettings {
                 track_pool: self.track_aggregate,
                 ..VideoOptions::default()
             },
+            image_crops: self.image_crops,
         })
     }
 }
@@ -157,6 +167,7 @@ mod tests {
         assert_eq!(options.thresholds, reference.thresholds);
         assert_eq!(options.video.sampling, reference.video.sampling);
         assert_eq!(options.face_pool, reference.face_pool);
+        assert_eq!(options.image_crops, reference.image_crops);
     }
 
     #[test]
@@ -185,6 +196,13 @@ mod tests {
                 ..Default::default()
             },
             "frames",
+        );
+        bad(
+            ScanSettings {
+                image_crops: 0,
+                ..Default::default()
+            },
+            "image_crops",
         );
         assert!(
             ScanSettings {

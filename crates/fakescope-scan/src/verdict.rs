@@ -42,6 +42,26 @@ impl Verdict {
     }
 }
 
+/// The most severe of several views of one file (a modality's probability and verdict: the
+/// audio track, the faces, the whole image); between equally severe verdicts the higher
+/// probability. `(None, NotApplicable)` when there is none.
+///
+/// This is how a file's verdict combines its modalities: one modality that finds a forgery is
+/// enough, since each detector looks for a different kind.
+pub fn most_severe(
+    views: impl IntoIterator<Item = (Option<f64>, Verdict)>,
+) -> (Option<f64>, Verdict) {
+    views
+        .into_iter()
+        .max_by(|a, b| {
+            a.1.severity().cmp(&b.1.severity()).then(
+                a.0.unwrap_or(f64::NEG_INFINITY)
+                    .total_cmp(&b.0.unwrap_or(f64::NEG_INFINITY)),
+            )
+        })
+        .unwrap_or((None, Verdict::NotApplicable))
+}
+
 impl std::fmt::Display for Verdict {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())

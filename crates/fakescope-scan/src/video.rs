@@ -7,6 +7,8 @@
 //!       ─► per frame: faces (MTCNN) ─► crops ─► face detectors (batched over a group of frames)
 //!       ─► identity tracks by box overlap ─► per-track mean ─► video score (max over tracks)
 //!       ─► timeline (most suspicious face of each frame) ─► segments over the threshold
+//!       ─► per frame, when whole-image detectors run: the whole frame in crops ─► mean over
+//!          frames (the `image` section)
 //! ```
 //!
 //! Frames are decoded one at a time and scored in groups of [`FRAMES_PER_GROUP`], so memory
@@ -19,6 +21,8 @@ use serde::{Deserialize, Serialize};
 use crate::aggregate::{Pool, Segment};
 use crate::faces::{FaceScore, FaceStage, ScoredFace};
 use crate::verdict::{Thresholds, Verdict};
+use crate::whole_image::{ImageReport, ImageStage};
+use rayon::prelude::*;
 
 /// Frames decoded before their faces are scored together.
 pub const FRAMES_PER_GROUP: usize = 8;
@@ -110,12 +114,24 @@ pub struct VisualScan {
     pub duration_s: f64,
     /// The decoder used (`openh264` or `ffmpeg`).
     pub decoder: String,
+    /// The whole-image detectors' view of the sampled frames, when they ran (or why it failed).
+    pub image: Option<Result<ImageReport, String>>,
 }
 
-/// Samples, decodes and scores the frames of an opened video.
+/// The stages that look at a video's frames: faces, whole frames, or both.
+#[derive(Clone, Copy)]
+pub struct FrameStages<'a> {
+    /// The face stage.
+    pub faces: Option<&'a FaceStage>,
+    /// The whole-image stage, with at most this many crops per frame.
+    pub images: Option<(&'a ImageStage, usize)>,
+}
+
+/// Samples, decodes and scores the frames of an opened video with the face stage and the
+/// whole-image stage, each when given.
 pub fn scan_frames(
     reader: &VideoReader,
-    stage: &FaceStage,
+    stages: FrameStages<'_>,
     options: &VideoOptions,
     combine: Pool,
     thresholds: Thresholds,
@@ -130,13 +146,34 @@ pub fn scan_frames(
 
     // (frame, time, faces with their scores)
     let mut scanned: Vec<(u64, f64, Vec<ScoredFace>)> = Vec::new();
+    let mut whole: Result<Vec<(f64, ImageReport)>, String> = Ok(Vec::new());
     let mut group: Vec<(u64, f64, RgbImage)> = Vec::with_capacity(FRAMES_PER_GROUP);
     let mut flush = |group: &mut Vec<(u64, f64, RgbImage)>| -> Result<(), String> {
         if group.is_empty() {
             return Ok(());
         }
-        let images: Vec<RgbImage> = group.iter().map(|(_, _, img)| img.clone()).collect();
-        let scored = stage.score_frames(images, combine, batch_size)?;
+        if let (Some((stage, crops)), Ok(done)) = (stages.images, whole.as_mut()) {
+            let scored: Result<Vec<(f64, ImageReport)>, String> = group
+                .par_iter()
+                .map(|(_, t, img)| {
+                    Ok((
+                        *t,
+                        stage.score(img, crops, combine, thresholds, batch_size)?,
+                    ))
+                })
+                .collect();
+            match scored {
+                Ok(s) => done.extend(s),
+                Err(e) => whole = Err(e),
+            }
+        }
+        let scored = match stages.faces {
+            Some(stage) => {
+                let images: Vec<RgbImage> = group.iter().map(|(_, _, img)| img.clone()).collect();
+                stage.score_frames(images, combine, batch_size)?
+            }
+            None => vec![Vec::new(); group.len()],
+        };
         for ((frame, time, _), faces) in group.drain(..).zip(scored) {
             scanned.push((frame, time, faces));
         }
@@ -152,6 +189,9 @@ pub fn scan_frames(
         }
     }
     flush(&mut group)?;
+    let image = stages
+        .images
+        .map(|(stage, _)| whole.and_then(|w| stage.pool_frames(w, combine, thresholds)));
 
     // Link faces into tracks, frame by frame.
     let mut tracker = Tracker::new(TrackerOptions::default());
@@ -212,8 +252,11 @@ pub fn scan_frames(
     let fake_probability = options
         .track_pool
         .apply(tracks.iter().map(|t| t.fake_probability));
-    let per_detector = stage
-        .detector_names()
+    let face_names = stages
+        .faces
+        .map(FaceStage::detector_names)
+        .unwrap_or_default();
+    let per_detector = face_names
         .iter()
         .enumerate()
         .map(|(j, name)| {
@@ -232,6 +275,7 @@ pub fn scan_frames(
         frames_scanned: track_of.len(),
         duration_s: info.duration_s,
         decoder: info.decoder.to_string(),
+        image,
     })
 }
 

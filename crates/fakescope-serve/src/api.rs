@@ -284,6 +284,8 @@ pub const MAX_FRAMES: usize = 256;
 pub const MAX_FPS: f64 = 4.0;
 /// Smallest `hop` (seconds between audio windows) a request may ask for.
 pub const MIN_HOP_S: f64 = 0.5;
+/// Largest `image_crops` a request may ask for.
+pub const MAX_IMAGE_CROPS: usize = 16;
 /// Largest `batch_size` a request may ask for.
 pub const MAX_BATCH: usize = 64;
 
@@ -299,6 +301,9 @@ fn check_server_limits(s: &ScanSettings) -> Result<(), Problem> {
     }
     if s.max_pixels > defaults.max_pixels {
         return over("max_pixels", format!("{} pixels", defaults.max_pixels));
+    }
+    if s.image_crops > MAX_IMAGE_CROPS {
+        return over("image_crops", format!("{MAX_IMAGE_CROPS} crops per image"));
     }
     if s.frames > MAX_FRAMES {
         return over("frames", format!("{MAX_FRAMES} frames"));

@@ -244,7 +244,7 @@ pub fn build() -> Value {
                         "finished_at": {"type": ["string", "null"], "format": "date-time"},
                         "attempts": {"type": "integer"},
                         "cached": {"type": "boolean", "description": "Answered from an earlier job with the same file and options"},
-                        "result": {"type": ["object", "null"], "description": "GET /v1/scans/{id} only: the report `fakescope scan --json` prints for the file (fake_probability, verdict, calibrated, detectors, faces, tracks, timeline, segments, note)"},
+                        "result": {"type": ["object", "null"], "description": "GET /v1/scans/{id} only: the report `fakescope scan --json` prints for the file (fake_probability, verdict, calibrated, detectors, faces, tracks, timeline, image, segments, note)"},
                         "verdict": {"type": ["string", "null"], "description": "Lists only: the result's verdict"},
                         "fake_probability": {"type": ["number", "null"], "description": "Lists only: the result's fake probability"},
                         "error": {"type": ["string", "null"]},

@@ -1,11 +1,18 @@
 //! What the training loop needs from a modality's data: batches of model inputs with labels,
 //! for training (augmented, seeded) and for validation (fixed).
 //!
-//! [`crate::face::FaceData`] (face crops, self-blended or labelled) and
-//! [`crate::speech::SpeechData`] (16 kHz windows of labelled clips) implement [`TrainData`];
-//! the loop in [`crate::train`] knows nothing else about them.
+//! [`crate::face::FaceData`] (face crops, self-blended or labelled),
+//! [`crate::speech::SpeechData`] (16 kHz windows of labelled clips) and
+//! [`crate::whole_image::ImageData`] (crops of whole images at native resolution) implement
+//! [`TrainData`]; the loop in [`crate::train`] knows nothing else about them. They read the
+//! recipe's sets with [`read_sets`].
+
+use std::path::Path;
+
+use fakescope_datasets::{OpenOptions, Sample, Split, SplitRule};
 
 use crate::Error;
+use crate::recipe::{Recipe, SplitSpec};
 
 /// A batch of model inputs.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,4 +64,64 @@ pub trait TrainData: Sync {
     fn val_batch(&self, indices: &[usize], seed: u64) -> Result<Batch, Error>;
     /// Notes for the log (what was left out and why).
     fn notes(&self) -> &[String];
+}
+
+/// Reads the recipe's `[[data.sets]]` (paths relative to `recipe_dir`, `${VAR}` expanded),
+/// keeps the sources each set names, and gives every sample its split. With the manifest's
+/// splits, rows of other splits than `train` and `val` (`test`, `heldout`) are dropped before
+/// anything else: they are never opened, and their groups do not count in the leak check (a
+/// speaker may be in val and in a held-out generator's clips without any leak into training).
+/// Only training and validation samples are returned.
+pub fn read_sets(
+    recipe: &Recipe,
+    recipe_dir: &Path,
+    open: &OpenOptions,
+) -> Result<Vec<Sample>, Error> {
+    let mut samples: Vec<Sample> = Vec::new();
+    for set in &recipe.data.sets {
+        let path = Recipe::resolve_path(&set.path, recipe_dir)?;
+        let mut ds = fakescope_datasets::open(&path, open)?;
+        if !set.sources.is_empty() {
+            ds = ds.filter(|s| {
+                s.source
+                    .as_ref()
+                    .is_some_and(|src| set.sources.contains(src))
+            });
+            if ds.samples.is_empty() {
+                return Err(Error::Invalid(format!(
+                    "{}: no sample has a source among {:?}",
+                    path.display(),
+                    set.sources
+                )));
+            }
+        }
+        let rule = match &set.split {
+            SplitSpec::Manifest => {
+                ds = ds.filter(|s| !matches!(s.split, Some(Split::Test | Split::Heldout)));
+                SplitRule::FromManifest
+            }
+            SplitSpec::ByKey {
+                key,
+                val_fraction,
+                salt,
+            } => SplitRule::ByKey {
+                key: match key.as_str() {
+                    "group" => fakescope_datasets::GroupKey::Group,
+                    "video" => fakescope_datasets::GroupKey::Video,
+                    "source" => fakescope_datasets::GroupKey::Source,
+                    _ => fakescope_datasets::GroupKey::Path,
+                },
+                val_fraction: *val_fraction,
+                test_fraction: 0.0,
+                salt: salt.clone(),
+            },
+        };
+        fakescope_datasets::assign_splits(&mut ds, &rule)?;
+        samples.extend(
+            ds.samples
+                .into_iter()
+                .filter(|s| matches!(s.split, Some(Split::Train | Split::Val))),
+        );
+    }
+    Ok(samples)
 }

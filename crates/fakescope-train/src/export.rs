@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use burn::tensor::Device;
 use fakescope_metrics::calibration;
 use fakescope_models::trained::{CARD_FILE, ModelCard, Provenance, ValidationSummary};
+use fakescope_models::whole_image::InputTransform;
 
 use crate::Error;
 use crate::checkpoint::{MODEL_FILE, TrainState, read_state, write_synced};
@@ -73,6 +74,23 @@ pub fn export<N: Network>(recipe: &Recipe, run: &Path) -> Result<PathBuf, Error>
                 recipe.model.input_size
             ),
         ),
+        TaskKind::Image => {
+            let image = recipe.image();
+            (
+                "image",
+                recipe.model.input_size,
+                None,
+                format!(
+                    "the whole image at native resolution (never resized), cut into crops of                      {0}x{0} on an even grid that covers it (at most `--image-crops`; an image                      smaller than a crop is padded by mirroring), RGB in [0, 1]{1}, then                      ImageNet mean/std; the image's score is the mean fake probability of its                      crops",
+                    recipe.model.input_size,
+                    match image.input {
+                        InputTransform::Rgb => "",
+                        InputTransform::Npr =>
+                            ", as NPR residuals (each pixel minus the top-left pixel of its 2x2                              block, x 2/3, re-centred on the ImageNet mean)",
+                    }
+                ),
+            )
+        }
         TaskKind::Speech => {
             let audio = recipe.audio();
             let samples = (audio.window_s * 16_000.0).round() as usize;
@@ -98,6 +116,10 @@ pub fn export<N: Network>(recipe: &Recipe, run: &Path) -> Result<PathBuf, Error>
         arch: recipe.model.arch.clone(),
         weights: WEIGHTS_FILE.to_owned(),
         input_size,
+        input_transform: match recipe.task {
+            TaskKind::Image => recipe.image().input,
+            _ => InputTransform::Rgb,
+        },
         window_samples,
         preprocessing,
         score: "one logit; fake_probability = sigmoid(logit) (1 = fake)".to_owned(),
@@ -220,10 +242,10 @@ fn readme(recipe: &Recipe, card: &ModelCard, state: &TrainState) -> String {
             v.auc,
             v.loss,
             v.n,
-            if recipe.task == TaskKind::Speech {
-                "clips (each the mean of its windows)"
-            } else {
-                "images"
+            match recipe.task {
+                TaskKind::Speech => "clips (each the mean of its windows)",
+                TaskKind::Image => "images (each the mean of its crops)",
+                TaskKind::Face => "images",
             },
             v.step,
             card.training.steps

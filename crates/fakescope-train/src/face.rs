@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use fakescope_datasets::{Label, OpenOptions, Sample, Split, SplitRule};
+use fakescope_datasets::{Label, OpenOptions, Sample, Split};
 use fakescope_faces::sbi::{SbiConfig, self_blend};
 use fakescope_media::ImageLimits;
 use fakescope_media::resize::{Filter, resize_rgb};
@@ -24,8 +24,8 @@ use image::RgbImage;
 use rayon::prelude::*;
 
 use crate::Error;
-use crate::data::{Batch, TrainData};
-use crate::recipe::{Recipe, SplitSpec, Synthesize};
+use crate::data::{Batch, TrainData, read_sets};
+use crate::recipe::{Recipe, Synthesize};
 
 /// Random streams of one unit.
 const STREAM_SBI: u64 = 1;
@@ -85,45 +85,7 @@ impl FaceData {
         finder: Option<&dyn LandmarkFinder>,
         progress: &dyn Fn(&str, usize, usize),
     ) -> Result<FaceData, Error> {
-        let mut samples: Vec<Sample> = Vec::new();
-        for set in &recipe.data.sets {
-            let path = Recipe::resolve_path(&set.path, recipe_dir)?;
-            let mut ds = fakescope_datasets::open(&path, &OpenOptions { check_files: true })?;
-            if !set.sources.is_empty() {
-                ds = ds.filter(|s| {
-                    s.source
-                        .as_ref()
-                        .is_some_and(|src| set.sources.contains(src))
-                });
-                if ds.samples.is_empty() {
-                    return Err(Error::Invalid(format!(
-                        "{}: no sample has a source among {:?}",
-                        path.display(),
-                        set.sources
-                    )));
-                }
-            }
-            let rule = match &set.split {
-                SplitSpec::Manifest => SplitRule::FromManifest,
-                SplitSpec::ByKey {
-                    key,
-                    val_fraction,
-                    salt,
-                } => SplitRule::ByKey {
-                    key: match key.as_str() {
-                        "group" => fakescope_datasets::GroupKey::Group,
-                        "video" => fakescope_datasets::GroupKey::Video,
-                        "source" => fakescope_datasets::GroupKey::Source,
-                        _ => fakescope_datasets::GroupKey::Path,
-                    },
-                    val_fraction: *val_fraction,
-                    test_fraction: 0.0,
-                    salt: salt.clone(),
-                },
-            };
-            fakescope_datasets::assign_splits(&mut ds, &rule)?;
-            samples.extend(ds.samples);
-        }
+        let samples = read_sets(recipe, recipe_dir, &OpenOptions { check_files: true })?;
         let sbi = recipe.data.synthesize == Synthesize::Sbi;
         let pick = |split: Split| -> Vec<&Sample> {
             samples

@@ -31,6 +31,7 @@ mod report;
 pub mod schedule;
 pub mod speech;
 mod trainer;
+pub mod whole_image;
 
 pub use error::Error;
 pub use recipe::{Overrides, Recipe};

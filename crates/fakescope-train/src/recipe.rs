@@ -64,6 +64,9 @@ pub struct Recipe {
     /// Speech windows and their augmentation (`task = "speech"` only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audio: Option<AudioSection>,
+    /// Whole-image crops (`task = "image"` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImageSection>,
     /// Optimiser, schedule, batch size, length.
     pub optim: OptimSection,
     /// Validation (model selection and early stopping).
@@ -89,6 +92,51 @@ pub enum TaskKind {
     Face,
     /// Speech (16 kHz mono windows), scored by the audio contract.
     Speech,
+    /// Whole images in crops at native resolution (AI-generated images), scored by the
+    /// whole-image contract.
+    Image,
+}
+
+/// `[image]`: how whole images become training and validation crops (`task = "image"`).
+/// The crop side is `model.input_size`; images are never resized to it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImageSection {
+    /// What the network sees of a crop: `rgb` or `npr` (the neighbouring-pixel residual).
+    #[serde(default)]
+    pub input: fakescope_models::whole_image::InputTransform,
+    /// Before cropping, the whole image is resized by a factor drawn from `scale` with
+    /// probability `p` (both classes alike), so that the model meets images at other scales
+    /// than the generators' native ones.
+    #[serde(default)]
+    pub rescale: Rescale,
+    /// At validation, at most this many crops per image (the grid `scan` uses), pooled by
+    /// their mean fake probability.
+    #[serde(default = "default_val_crops")]
+    pub val_crops: usize,
+}
+
+/// A random resize of the whole image.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rescale {
+    /// Probability of resizing.
+    pub p: f32,
+    /// Range of the factor (uniform), in (0, 2].
+    pub scale: [f32; 2],
+}
+
+impl Default for Rescale {
+    fn default() -> Rescale {
+        Rescale {
+            p: 0.0,
+            scale: [0.5, 1.0],
+        }
+    }
+}
+
+fn default_val_crops() -> usize {
+    9
 }
 
 /// `[audio]`: how speech clips become training and validation windows (`task = "speech"`).
@@ -443,6 +491,54 @@ impl Recipe {
                 if self.audio.is_some() {
                     return bad("audio", "is for task = \"speech\"".to_owned());
                 }
+                if self.image.is_some() {
+                    return bad("image", "is for task = \"image\"".to_owned());
+                }
+            }
+            TaskKind::Image => {
+                if fakescope_models::efficientnet_lite::Variant::from_name(&self.model.arch)
+                    .is_none()
+                {
+                    return bad(
+                        "model.arch",
+                        format!(
+                            "unknown image architecture {:?} (known: efficientnet-lite0, efficientnet-lite2)",
+                            self.model.arch
+                        ),
+                    );
+                }
+                if !(32..=1024).contains(&self.model.input_size) {
+                    return bad(
+                        "model.input_size",
+                        format!("{} is outside 32..=1024", self.model.input_size),
+                    );
+                }
+                if self.data.synthesize != Synthesize::None {
+                    return bad("data.synthesize", "SBI is for faces".to_owned());
+                }
+                if self.audio.is_some() {
+                    return bad("audio", "is for task = \"speech\"".to_owned());
+                }
+                let i = self.image();
+                let [lo, hi] = i.rescale.scale;
+                if !(i.rescale.p.is_finite() && (0.0..=1.0).contains(&i.rescale.p)) {
+                    return bad(
+                        "image.rescale.p",
+                        format!("{} is outside [0, 1]", i.rescale.p),
+                    );
+                }
+                if !(lo.is_finite() && hi.is_finite() && lo > 0.0 && lo <= hi && hi <= 2.0) {
+                    return bad(
+                        "image.rescale.scale",
+                        format!("[{lo}, {hi}] is not an increasing range in (0, 2]"),
+                    );
+                }
+                if !(1..=64).contains(&i.val_crops) {
+                    return bad(
+                        "image.val_crops",
+                        format!("{} is outside 1..=64", i.val_crops),
+                    );
+                }
             }
             TaskKind::Speech => {
                 if self.model.arch != "lcnn" {
@@ -456,6 +552,9 @@ impl Recipe {
                 }
                 if self.data.synthesize != Synthesize::None {
                     return bad("data.synthesize", "SBI is for faces".to_owned());
+                }
+                if self.image.is_some() {
+                    return bad("image", "is for task = \"image\"".to_owned());
                 }
                 if self.augment != Augment::default() {
                     return bad(
@@ -573,6 +672,15 @@ impl Recipe {
             source_balance: default_source_balance(),
             val_windows: default_val_windows(),
             augment: Default::default(),
+        })
+    }
+
+    /// The `[image]` section, or its defaults.
+    pub fn image(&self) -> ImageSection {
+        self.image.clone().unwrap_or_else(|| ImageSection {
+            input: Default::default(),
+            rescale: Rescale::default(),
+            val_crops: default_val_crops(),
         })
     }
 

@@ -29,7 +29,7 @@ use rand::Rng;
 use rayon::prelude::*;
 
 use crate::Error;
-use crate::data::{Batch, TrainData};
+use crate::data::{Batch, TrainData, read_sets};
 use crate::recipe::{Recipe, SplitSpec};
 
 /// The sample rate of every window.
@@ -134,33 +134,18 @@ impl SpeechData {
         progress: &dyn Fn(&str, usize, usize),
     ) -> Result<SpeechData, Error> {
         let audio = recipe.audio();
-        let mut samples: Vec<Sample> = Vec::new();
-        for set in &recipe.data.sets {
-            let path = Recipe::resolve_path(&set.path, recipe_dir)?;
-            let mut ds = fakescope_datasets::open(&path, &OpenOptions { check_files: false })?;
-            if !set.sources.is_empty() {
-                ds = ds.filter(|s| {
-                    s.source
-                        .as_ref()
-                        .is_some_and(|src| set.sources.contains(src))
-                });
-            }
-            // Test and held-out clips are never opened, and their groups do not count: a
-            // speaker may be in val and in a held-out generator's clips without any leak
-            // into training.
-            ds = ds.filter(|s| matches!(s.split, Some(Split::Train | Split::Val)));
-            if set.split != SplitSpec::Manifest {
-                return Err(Error::Invalid(format!(
-                    "{}: speech sets take their splits from the manifest (split = \"manifest\")",
-                    path.display()
-                )));
-            }
-            fakescope_datasets::assign_splits(
-                &mut ds,
-                &fakescope_datasets::SplitRule::FromManifest,
-            )?;
-            samples.extend(ds.samples);
+        if let Some(set) = recipe
+            .data
+            .sets
+            .iter()
+            .find(|s| s.split != SplitSpec::Manifest)
+        {
+            return Err(Error::Invalid(format!(
+                "{}: speech sets take their splits from the manifest (split = \"manifest\")",
+                set.path
+            )));
         }
+        let samples = read_sets(recipe, recipe_dir, &OpenOptions { check_files: false })?;
         let pick = |split: Split| -> Vec<&Sample> {
             samples.iter().filter(|s| s.split == Some(split)).collect()
         };

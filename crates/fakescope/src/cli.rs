@@ -599,6 +599,11 @@ pub struct ScanArgs {
     /// Largest image accepted, in pixels (width x height); checked before decoding.
     #[arg(long, default_value_t = 100_000_000, value_name = "PIXELS")]
     pub max_pixels: u64,
+
+    /// Whole-image detectors (AI-generated images): at most this many crops per image or video
+    /// frame, cut at native resolution on an even grid (more crops: slower, steadier).
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    pub image_crops: usize,
 }
 
 /// `--crop`.

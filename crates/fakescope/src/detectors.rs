@@ -1,7 +1,7 @@
 //! Finding and loading the detectors the user asked for.
 
 use anyhow::{Context, Result, bail};
-use fakescope_models::{AudioDetector, FaceDetector};
+use fakescope_models::{AudioDetector, FaceDetector, ImageDetector};
 use fakescope_registry::{Manifest, Resolver, Role, Status};
 use fakescope_scan::faces::{CropKind, FaceFinder, MtcnnFinder};
 
@@ -13,6 +13,8 @@ pub struct Loaded {
     pub audio: Vec<Box<dyn AudioDetector>>,
     /// Face-forgery detectors.
     pub face: Vec<Box<dyn FaceDetector>>,
+    /// Whole-image detectors.
+    pub image: Vec<Box<dyn ImageDetector>>,
 }
 
 /// Loads the named detectors (audio or face), their weights located through `--models-dir`,
@@ -30,6 +32,7 @@ pub fn load(global: &GlobalArgs, names: &[String], optional: bool) -> Result<Loa
     let mut loaded = Loaded {
         audio: Vec::new(),
         face: Vec::new(),
+        image: Vec::new(),
     };
     let mut skipped = Vec::new();
     for name in names {
@@ -60,6 +63,10 @@ pub fn load(global: &GlobalArgs, names: &[String], optional: bool) -> Result<Loa
             }
             Some(fakescope_models::trained::Trained::Audio(m)) => {
                 loaded.audio.push(m);
+                continue;
+            }
+            Some(fakescope_models::trained::Trained::Image(m)) => {
+                loaded.image.push(m);
                 continue;
             }
             None => {}
@@ -103,7 +110,7 @@ pub fn load(global: &GlobalArgs, names: &[String], optional: bool) -> Result<Loa
             );
         }
     }
-    if loaded.audio.is_empty() && loaded.face.is_empty() {
+    if loaded.audio.is_empty() && loaded.face.is_empty() && loaded.image.is_empty() {
         if let Some((_, e)) = skipped.into_iter().next() {
             return Err(e.into());
         }

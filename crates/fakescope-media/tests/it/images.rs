@@ -256,3 +256,68 @@ fn cmyk_jpeg_becomes_rgb8() {
         }
     }
 }
+
+/// A minimal EXIF block (TIFF, little endian) with one tag: Orientation = `value`.
+fn exif_orientation(value: u16) -> Vec<u8> {
+    let mut tiff = b"II*\0".to_vec();
+    tiff.extend_from_slice(&8u32.to_le_bytes()); // first IFD at byte 8
+    tiff.extend_from_slice(&1u16.to_le_bytes()); // one entry
+    tiff.extend_from_slice(&0x0112u16.to_le_bytes()); // Orientation
+    tiff.extend_from_slice(&3u16.to_le_bytes()); // SHORT
+    tiff.extend_from_slice(&1u32.to_le_bytes()); // count
+    tiff.extend_from_slice(&value.to_le_bytes());
+    tiff.extend_from_slice(&[0, 0]); // padding of the value field
+    tiff.extend_from_slice(&0u32.to_le_bytes()); // no next IFD
+    tiff
+}
+
+#[test]
+fn exif_orientation_is_applied() {
+    use image::ImageEncoder;
+    let dir = Dir::new();
+    // 24 x 16, saved as a camera held sideways saves it: orientation 6 means "rotate 90°
+    // clockwise to view".
+    let p = dir.path("sideways.jpg");
+    let mut bytes = Vec::new();
+    let mut encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 95);
+    encoder.set_exif_metadata(exif_orientation(6)).unwrap();
+    encoder
+        .write_image(gradient().as_raw(), 24, 16, image::ExtendedColorType::Rgb8)
+        .unwrap();
+    std::fs::write(&p, bytes).unwrap();
+    let img = decode_image(&p, &ImageLimits::default()).unwrap();
+    assert_eq!(img.dimensions(), (16, 24));
+    // The stored top-left pixel (dark) is now at the top right; the stored bottom-left
+    // (y = 15, green 225) at the top left.
+    let near = |got: [u8; 3], want: [u8; 3]| (0..3).all(|c| got[c].abs_diff(want[c]) <= 12);
+    assert!(
+        near(img.get_pixel(15, 0).0, [0, 0, 128]),
+        "{:?}",
+        img.get_pixel(15, 0)
+    );
+    assert!(
+        near(img.get_pixel(0, 0).0, [0, 225, 128]),
+        "{:?}",
+        img.get_pixel(0, 0)
+    );
+}
+
+#[test]
+fn an_animated_gif_gives_its_first_frame() {
+    use image::codecs::gif::{GifEncoder, Repeat};
+    let dir = Dir::new();
+    let p = dir.path("animated.gif");
+    let mut bytes = Vec::new();
+    {
+        let mut encoder = GifEncoder::new(&mut bytes);
+        encoder.set_repeat(Repeat::Infinite).unwrap();
+        for colour in [[200u8, 0, 0, 255], [0, 0, 200, 255]] {
+            let frame = image::Frame::new(ImageBuffer::from_pixel(8, 8, Rgba(colour)));
+            encoder.encode_frame(frame).unwrap();
+        }
+    }
+    std::fs::write(&p, bytes).unwrap();
+    let img = decode_image(&p, &ImageLimits::default()).unwrap();
+    let px = img.get_pixel(4, 4).0;
+    assert!(px[0] > 150 && px[2] < 50, "{px:?}");
+}

