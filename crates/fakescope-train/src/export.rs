@@ -81,12 +81,17 @@ pub fn export<N: Network>(recipe: &Recipe, run: &Path) -> Result<PathBuf, Error>
                 recipe.model.input_size,
                 None,
                 format!(
-                    "the whole image at native resolution (never resized), cut into crops of                      {0}x{0} on an even grid that covers it (at most `--image-crops`; an image                      smaller than a crop is padded by mirroring), RGB in [0, 1]{1}, then                      ImageNet mean/std; the image's score is the mean fake probability of its                      crops",
+                    "the whole image at native resolution (never resized), cut into crops of \
+                     {0}x{0} on an even grid that covers it (at most `--image-crops`; an image \
+                     smaller than a crop is padded by mirroring), RGB in [0, 1]{1}, then \
+                     ImageNet mean/std; the image's score is the mean fake probability of its \
+                     crops",
                     recipe.model.input_size,
                     match image.input {
                         InputTransform::Rgb => "",
                         InputTransform::Npr =>
-                            ", as NPR residuals (each pixel minus the top-left pixel of its 2x2                              block, x 2/3, re-centred on the ImageNet mean)",
+                            ", as NPR residuals (each pixel minus the top-left pixel of its 2x2 \
+                             block, x 2/3, re-centred on the ImageNet mean)",
                     }
                 ),
             )

@@ -167,6 +167,7 @@ fn whole_image_training_resumes_exactly_and_exports_an_image_detector() {
     assert_eq!((card.task.as_str(), card.input_size), ("image", 32));
     assert_eq!(card.input_transform, InputTransform::Rgb);
     assert!(card.preprocessing.contains("never resized"), "{card:?}");
+    assert!(!card.preprocessing.contains("  "), "{card:?}");
     let readme = String::from_utf8(read(&a, "README.md")).unwrap();
     assert!(
         readme.contains("images (each the mean of its crops)"),
