@@ -7,9 +7,11 @@
 //! [`TrainData`]; the loop in [`crate::train`] knows nothing else about them. They read the
 //! recipe's sets with [`read_sets`].
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use fakescope_datasets::{OpenOptions, Sample, Split, SplitRule};
+use rand::Rng;
 
 use crate::Error;
 use crate::recipe::{Recipe, SplitSpec};
@@ -124,4 +126,48 @@ pub fn read_sets(
         );
     }
     Ok(samples)
+}
+
+/// Draws the training items of one class so that no source dominates: a source with weight
+/// `items^(1 - balance)` (0: every item alike; 1: every source alike), then an item uniformly
+/// within it. Most real material comes from a few sources, and a model must not learn "which
+/// corpus".
+#[derive(Debug, Clone, Default)]
+pub struct SourceSampler {
+    cumulative: Vec<f64>,
+    items: Vec<Vec<usize>>,
+}
+
+impl SourceSampler {
+    /// A sampler of `items`: (index, source) pairs.
+    pub fn new<'a>(items: impl IntoIterator<Item = (usize, &'a str)>, balance: f64) -> Self {
+        let mut by_source: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (i, source) in items {
+            by_source.entry(source).or_default().push(i);
+        }
+        let mut total = 0.0;
+        let mut cumulative = Vec::new();
+        let mut groups = Vec::new();
+        for (_, idx) in by_source {
+            total += (idx.len() as f64).powf(1.0 - balance);
+            cumulative.push(total);
+            groups.push(idx);
+        }
+        SourceSampler {
+            cumulative,
+            items: groups,
+        }
+    }
+
+    /// One item's index; `None` when there is none.
+    pub fn draw(&self, rng: &mut impl Rng) -> Option<usize> {
+        let total = *self.cumulative.last()?;
+        let u = rng.random::<f64>() * total;
+        let s = self
+            .cumulative
+            .partition_point(|&c| c <= u)
+            .min(self.items.len() - 1);
+        let group = &self.items[s];
+        Some(group[rng.random_range(0..group.len())])
+    }
 }

@@ -114,6 +114,15 @@ pub struct ImageSection {
     /// their mean fake probability.
     #[serde(default = "default_val_crops")]
     pub val_crops: usize,
+    /// How strongly sources are balanced within a class: an image is drawn with weight
+    /// `1 / (images of its source)^source_balance` (0, the default: every image alike; 1:
+    /// every source alike).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub source_balance: f64,
+}
+
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
 }
 
 /// A random resize of the whole image.
@@ -533,6 +542,12 @@ impl Recipe {
                         format!("[{lo}, {hi}] is not an increasing range in (0, 2]"),
                     );
                 }
+                if !(i.source_balance.is_finite() && (0.0..=1.0).contains(&i.source_balance)) {
+                    return bad(
+                        "image.source_balance",
+                        format!("{} is outside [0, 1]", i.source_balance),
+                    );
+                }
                 if !(1..=64).contains(&i.val_crops) {
                     return bad(
                         "image.val_crops",
@@ -681,6 +696,7 @@ impl Recipe {
             input: Default::default(),
             rescale: Rescale::default(),
             val_crops: default_val_crops(),
+            source_balance: 0.0,
         })
     }
 

@@ -16,7 +16,7 @@
 //!   silent, clipped and short clips are counted and named in the notes; unreadable and silent
 //!   ones are left out, never silently.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -29,7 +29,7 @@ use rand::Rng;
 use rayon::prelude::*;
 
 use crate::Error;
-use crate::data::{Batch, TrainData, read_sets};
+use crate::data::{Batch, SourceSampler, TrainData, read_sets};
 use crate::recipe::{Recipe, SplitSpec};
 
 /// The sample rate of every window.
@@ -77,42 +77,16 @@ pub struct SpeechData {
     notes: Vec<String>,
 }
 
-#[derive(Debug, Clone, Default)]
-struct SourceSampler {
-    cumulative: Vec<f64>,
-    clips: Vec<Vec<usize>>,
-}
-
-impl SourceSampler {
-    fn new(clips: &[Clip], label: Label, balance: f64) -> SourceSampler {
-        let mut by_source: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-        for (i, c) in clips.iter().enumerate().filter(|(_, c)| c.label == label) {
-            by_source.entry(c.source.as_str()).or_default().push(i);
-        }
-        let mut total = 0.0;
-        let mut cumulative = Vec::new();
-        let mut groups = Vec::new();
-        for (_, idx) in by_source {
-            total += (idx.len() as f64).powf(1.0 - balance);
-            cumulative.push(total);
-            groups.push(idx);
-        }
-        SourceSampler {
-            cumulative,
-            clips: groups,
-        }
-    }
-
-    fn draw(&self, rng: &mut impl Rng) -> Option<usize> {
-        let total = *self.cumulative.last()?;
-        let u = rng.random::<f64>() * total;
-        let s = self
-            .cumulative
-            .partition_point(|&c| c <= u)
-            .min(self.clips.len() - 1);
-        let group = &self.clips[s];
-        Some(group[rng.random_range(0..group.len())])
-    }
+/// The sampler of one class of `clips`.
+fn class_sampler(clips: &[Clip], label: Label, balance: f64) -> SourceSampler {
+    SourceSampler::new(
+        clips
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.label == label)
+            .map(|(i, c)| (i, c.source.as_str())),
+        balance,
+    )
 }
 
 /// What the first pass learned about a clip.
@@ -210,8 +184,8 @@ impl SpeechData {
             }
         }
         let sampler = [
-            SourceSampler::new(&train, Label::Real, audio.source_balance),
-            SourceSampler::new(&train, Label::Fake, audio.source_balance),
+            class_sampler(&train, Label::Real, audio.source_balance),
+            class_sampler(&train, Label::Fake, audio.source_balance),
         ];
         Ok(SpeechData {
             train,
@@ -476,7 +450,7 @@ mod tests {
         let mut clips: Vec<Clip> = (0..900).map(|_| clip("big")).collect();
         clips.extend((0..100).map(|_| clip("small")));
         let count_small = |balance| {
-            let s = SourceSampler::new(&clips, Label::Fake, balance);
+            let s = class_sampler(&clips, Label::Fake, balance);
             let mut rng = sample_rng(1, &[]);
             (0..10_000)
                 .filter(|_| s.draw(&mut rng).is_some_and(|i| i >= 900))
@@ -487,7 +461,7 @@ mod tests {
         assert!((900..1_100).contains(&none), "{none}");
         assert!((4_700..5_300).contains(&full), "{full}");
         assert!(
-            SourceSampler::new(&clips, Label::Real, 0.5)
+            class_sampler(&clips, Label::Real, 0.5)
                 .draw(&mut sample_rng(1, &[]))
                 .is_none()
         );

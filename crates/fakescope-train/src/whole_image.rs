@@ -16,7 +16,8 @@
 //!   re-encoding: with it at high probability, both classes carry JPEG blocks, so "has JPEG
 //!   blocks" cannot mean "photo".
 //! - **Balanced**: even rows are photos, odd rows generated images, each drawn uniformly within
-//!   its class.
+//!   its class, or with its sources balanced (`image.source_balance`, as speech does), so that
+//!   a large source of photos cannot become "what a photo looks like".
 //!
 //! Validation scores every validation image with the crops `scan` takes (an even grid, at most
 //! `image.val_crops`), without augmentation; an image's score is the mean fake probability of
@@ -35,7 +36,7 @@ use rand::Rng;
 use rayon::prelude::*;
 
 use crate::Error;
-use crate::data::{Batch, TrainData, read_sets};
+use crate::data::{Batch, SourceSampler, TrainData, read_sets};
 use crate::recipe::{Recipe, Rescale};
 
 const STREAM_PICK: u64 = 21;
@@ -75,6 +76,8 @@ pub struct ImageData {
     pub augment: Augment,
     /// The training images of each class (indices into `train`): real, fake.
     by_class: [Vec<usize>; 2],
+    /// With `image.source_balance` above 0: per class, a draw that balances sources.
+    samplers: Option<[SourceSampler; 2]>,
     /// What was left out and why.
     pub notes: Vec<String>,
 }
@@ -131,7 +134,16 @@ impl ImageData {
                 "whole-image training needs real and fake images in both splits".to_owned(),
             ));
         }
+        let samplers = (image.source_balance > 0.0).then(|| {
+            by_class.clone().map(|class| {
+                SourceSampler::new(
+                    class.into_iter().map(|i| (i, train[i].source.as_str())),
+                    image.source_balance,
+                )
+            })
+        });
         Ok(ImageData {
+            samplers,
             train,
             val,
             size: recipe.model.input_size,
@@ -208,7 +220,12 @@ impl TrainData for ImageData {
             .map(|(position, &unit)| {
                 let class = &self.by_class[position % 2];
                 let mut pick = sample_rng(seed, &[epoch, unit as u64, STREAM_PICK]);
-                let index = class[pick.random_range(0..class.len())];
+                let index = match &self.samplers {
+                    Some(samplers) => samplers[position % 2]
+                        .draw(&mut pick)
+                        .expect("both classes have images"),
+                    None => class[pick.random_range(0..class.len())],
+                };
                 let label = if self.train[index].label.is_fake() {
                     1.0
                 } else {

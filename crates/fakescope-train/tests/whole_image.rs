@@ -224,6 +224,45 @@ fn npr_input_is_the_residual_in_training_and_in_the_exported_card() {
 }
 
 #[test]
+fn sources_can_be_balanced_within_a_class() {
+    let tmp = tempfile::tempdir().unwrap();
+    let manifest = synthetic_set(tmp.path());
+    // A second source of photos, one image against seven, all green: its crops are easy to
+    // recognise in a batch.
+    RgbImage::from_pixel(64, 64, Rgb([10, 240, 10]))
+        .save(tmp.path().join("green.jpg"))
+        .unwrap();
+    let mut rows = std::fs::read_to_string(&manifest).unwrap();
+    rows.push_str("green.jpg,real,train,other-photos,none\n");
+    std::fs::write(&manifest, rows).unwrap();
+    let green_share = |balance: f64| {
+        let text = toml::to_string(&recipe(&manifest, "rgb")).unwrap().replace(
+            "[image]\n",
+            &format!("[image]\nsource_balance = {balance:?}\n"),
+        );
+        let r = Recipe::parse(&text, Path::new("balanced.toml")).unwrap();
+        let data = ImageData::prepare(&r, Path::new(".")).unwrap();
+        let units: Vec<usize> = (0..120).collect();
+        let batch = data.train_batch(&units, 5, 0).unwrap();
+        let plane = 32 * 32;
+        let green = (0..120)
+            .step_by(2)
+            .filter(|&row| {
+                let v = &batch.values[row * 3 * plane..(row + 1) * 3 * plane];
+                let mean =
+                    |c: usize| v[c * plane..(c + 1) * plane].iter().sum::<f32>() / plane as f32;
+                mean(1) > 0.7 && mean(0) < 0.3
+            })
+            .count();
+        green as f64 / 60.0
+    };
+    // Every photo alike: the green one is 1 of 8 photos. Every source alike: half the draws.
+    let (alike, balanced) = (green_share(0.0), green_share(1.0));
+    assert!(alike < 0.3, "{alike}");
+    assert!(balanced > 0.3, "{balanced}");
+}
+
+#[test]
 fn image_recipes_refuse_what_does_not_apply() {
     let bad = |task: &str, extra: &str| {
         let text = format!(
@@ -243,5 +282,6 @@ fn image_recipes_refuse_what_does_not_apply() {
         .contains("image.rescale.scale")
     );
     assert!(bad("image", "[image]\ninput = \"dct\"\n").contains("dct"));
+    assert!(bad("image", "[image]\nsource_balance = 1.5\n").contains("image.source_balance"));
     assert!(bad("image", "[data]\nsynthesize = \"sbi\"\n").contains("SBI is for faces"));
 }
