@@ -356,15 +356,7 @@ impl Scanner {
                 FileReport::not_applicable(label, MediaKind::Image, String::new()).without_note()
             }
         };
-        for d in &w.detectors {
-            report.detectors.push(DetectorReport {
-                name: d.name.clone(),
-                fake_probability: d.fake_probability,
-                verdict: thresholds.verdict(Some(d.fake_probability)),
-                windows: Vec::new(),
-                segments: Vec::new(),
-            });
-        }
+        report.detectors.extend(w.detector_reports(thresholds));
         let (p, verdict) = most_severe([
             (report.fake_probability, report.verdict),
             (Some(w.fake_probability), w.verdict),
@@ -528,15 +520,7 @@ impl Scanner {
             }
             match v.image {
                 Some(Ok(w)) => {
-                    for d in &w.detectors {
-                        report.detectors.push(DetectorReport {
-                            name: d.name.clone(),
-                            fake_probability: d.fake_probability,
-                            verdict: thresholds.verdict(Some(d.fake_probability)),
-                            windows: Vec::new(),
-                            segments: Vec::new(),
-                        });
-                    }
+                    report.detectors.extend(w.detector_reports(thresholds));
                     report.image = Some(w);
                 }
                 Some(Err(e)) => notes.push(format!("whole frames not scored: {e}")),

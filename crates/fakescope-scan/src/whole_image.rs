@@ -13,6 +13,7 @@ use fakescope_models::{ImageDetector, InputSpec};
 use serde::{Deserialize, Serialize};
 
 use crate::aggregate::Pool;
+use crate::report::DetectorReport;
 use crate::verdict::{Thresholds, Verdict};
 
 /// One crop of the map: its square and its fake probability.
@@ -61,6 +62,22 @@ pub struct ImageReport {
     /// Videos: the score of every sampled frame.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub frames: Vec<FramePoint>,
+}
+
+impl ImageReport {
+    /// Each detector as a report's `detectors[]` entry (its score and verdict).
+    pub fn detector_reports(&self, thresholds: Thresholds) -> Vec<DetectorReport> {
+        self.detectors
+            .iter()
+            .map(|d| DetectorReport {
+                name: d.name.clone(),
+                fake_probability: d.fake_probability,
+                verdict: thresholds.verdict(Some(d.fake_probability)),
+                windows: Vec::new(),
+                segments: Vec::new(),
+            })
+            .collect()
+    }
 }
 
 /// The whole-image detectors.
