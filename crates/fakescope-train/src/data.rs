@@ -36,6 +36,26 @@ impl Batch {
     pub fn n(&self) -> usize {
         self.shape[0]
     }
+
+    /// A batch of `rows` (values of one row, label, item), each row of shape `row`
+    /// (`[channels, height, width]`).
+    pub fn from_rows(rows: Vec<(Vec<f32>, f32, usize)>, row: [usize; 3]) -> Batch {
+        let n = rows.len();
+        let mut values = Vec::with_capacity(n * row.iter().product::<usize>());
+        let mut labels = Vec::with_capacity(n);
+        let mut items = Vec::with_capacity(n);
+        for (v, label, item) in rows {
+            values.extend_from_slice(&v);
+            labels.push(label);
+            items.push(item);
+        }
+        Batch {
+            values,
+            shape: [n, row[0], row[1], row[2]],
+            labels,
+            items,
+        }
+    }
 }
 
 /// A modality's training and validation data.

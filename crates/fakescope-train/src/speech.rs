@@ -217,22 +217,7 @@ impl SpeechData {
     }
 
     fn rows_to_batch(&self, rows: Vec<(Vec<f32>, f32, usize)>) -> Batch {
-        let n = rows.len();
-        let frames = Lfcc::frames(self.window);
-        let mut values = Vec::with_capacity(n * frames * FEATURES);
-        let mut labels = Vec::with_capacity(n);
-        let mut items = Vec::with_capacity(n);
-        for (features, label, item) in rows {
-            values.extend_from_slice(&features);
-            labels.push(label);
-            items.push(item);
-        }
-        Batch {
-            values,
-            shape: [n, 1, frames, FEATURES],
-            labels,
-            items,
-        }
+        Batch::from_rows(rows, [1, Lfcc::frames(self.window), FEATURES])
     }
 }
 

@@ -238,7 +238,7 @@ impl TrainData for ImageData {
                 ))
             })
             .collect::<Result<Vec<_>, Error>>()?;
-        Ok(self.rows_to_batch(rows))
+        Ok(Batch::from_rows(rows, [3, self.size, self.size]))
     }
 
     fn val_batch(&self, indices: &[usize], _seed: u64) -> Result<Batch, Error> {
@@ -255,31 +255,14 @@ impl TrainData for ImageData {
                     .collect::<Vec<_>>())
             })
             .collect::<Result<Vec<_>, Error>>()?;
-        Ok(self.rows_to_batch(per_image.into_iter().flatten().collect()))
+        Ok(Batch::from_rows(
+            per_image.into_iter().flatten().collect(),
+            [3, self.size, self.size],
+        ))
     }
 
     fn notes(&self) -> &[String] {
         &self.notes
-    }
-}
-
-impl ImageData {
-    fn rows_to_batch(&self, rows: Vec<(Vec<f32>, f32, usize)>) -> Batch {
-        let n = rows.len();
-        let mut values = Vec::with_capacity(n * 3 * self.size * self.size);
-        let mut labels = Vec::with_capacity(n);
-        let mut items = Vec::with_capacity(n);
-        for (planes, label, item) in rows {
-            values.extend_from_slice(&planes);
-            labels.push(label);
-            items.push(item);
-        }
-        Batch {
-            values,
-            shape: [n, 3, self.size, self.size],
-            labels,
-            items,
-        }
     }
 }
 
