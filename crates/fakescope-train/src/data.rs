@@ -64,8 +64,11 @@ pub trait TrainData: Sync {
     fn train_len(&self) -> usize;
     /// Validation units available.
     fn val_len(&self) -> usize;
-    /// Units one step takes for a batch of `batch_size` rows.
-    fn units_per_step(&self, batch_size: usize) -> usize;
+    /// Units one step takes for a batch of `batch_size` rows (one row per unit unless a unit
+    /// gives several, as a real face and its self-blend do).
+    fn units_per_step(&self, batch_size: usize) -> usize {
+        batch_size
+    }
     /// The training batch of units `indices` in `epoch`: every random choice from (seed,
     /// epoch, unit), so a resumed run sees the same batch.
     fn train_batch(&self, indices: &[usize], seed: u64, epoch: u64) -> Result<Batch, Error>;

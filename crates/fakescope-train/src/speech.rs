@@ -230,10 +230,6 @@ impl TrainData for SpeechData {
         self.val.len()
     }
 
-    fn units_per_step(&self, batch_size: usize) -> usize {
-        batch_size
-    }
-
     fn val_units_per_batch(&self, rows: usize) -> usize {
         (rows / self.val_windows).max(1)
     }

@@ -204,10 +204,6 @@ impl TrainData for ImageData {
         self.val.len()
     }
 
-    fn units_per_step(&self, batch_size: usize) -> usize {
-        batch_size
-    }
-
     /// Rows of whole images: `val_crops` crops each.
     fn val_units_per_batch(&self, rows: usize) -> usize {
         (rows / self.val_crops).max(1)
