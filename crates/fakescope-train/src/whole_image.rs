@@ -11,7 +11,10 @@
 //!   pixels at native resolution (an image smaller than a crop is padded by mirroring, as in
 //!   `scan`), so the square format and the file's size are not visible.
 //! - **Rescaled at random** before cropping (`image.rescale`), so the scale of the content and
-//!   of the upsampling traces varies within each class.
+//!   of the upsampling traces varies within each class. A shrink never takes an image that
+//!   covers a crop below the crop's side: otherwise a class of small images (face photos just
+//!   larger than a crop) would be padded far more often than the other, and padding would
+//!   become a sign of that class.
 //! - **The same augmentation** (`[augment]`, drawn independently per row), ending with a JPEG
 //!   re-encoding: with it at high probability, both classes carry JPEG blocks, so "has JPEG
 //!   blocks" cannot mean "photo".
@@ -172,6 +175,7 @@ impl ImageData {
         let mut rng = sample_rng(seed, &[epoch, unit, STREAM_RESCALE]);
         if coin(&mut rng, self.rescale.p) {
             let f = uniform(&mut rng, self.rescale.scale[0], self.rescale.scale[1]);
+            let f = f.max(covering_scale(image.width(), image.height(), self.size));
             let side = |v: u32| ((v as f32 * f).round() as u32).max(MIN_SIDE as u32);
             image = resize_rgb(
                 &image,
@@ -192,6 +196,17 @@ impl ImageData {
             .apply(&crop, &mut sample_rng(seed, &[epoch, unit, STREAM_AUG]))
             .map_err(|e| named(&e))?;
         Ok(self.planes(&augmented))
+    }
+}
+
+/// The smallest factor a random rescale may apply to a `w` x `h` image: one that keeps its
+/// shorter side at least `size` when it was (and 0, no bound, when it already was smaller).
+fn covering_scale(w: u32, h: u32, size: usize) -> f32 {
+    let short = w.min(h) as f32;
+    if short >= size as f32 {
+        size as f32 / short
+    } else {
+        0.0
     }
 }
 
@@ -299,4 +314,19 @@ fn header_check(path: &Path) -> Result<(), String> {
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::covering_scale;
+
+    #[test]
+    fn a_shrink_keeps_an_image_that_covers_a_crop_covering_it() {
+        // A 200 px face photo and 192 px crops: at most a shrink to 0.96.
+        assert_eq!(covering_scale(200, 300, 192), 0.96);
+        assert_eq!((200.0 * covering_scale(200, 200, 192)).round(), 192.0);
+        // Large images may shrink far; small ones are not bounded (they are padded anyway).
+        assert_eq!(covering_scale(1024, 1024, 256), 0.25);
+        assert_eq!(covering_scale(100, 400, 192), 0.0);
+    }
 }
