@@ -1,5 +1,5 @@
-//! Seeded image transforms for fakescope: the training augmentation now, robustness
-//! perturbations (the same primitives at fixed strengths) later.
+//! Seeded image and audio transforms for fakescope: the training augmentation, and the
+//! robustness perturbations of benchmarks (the same primitives at fixed strengths).
 //!
 //! # Brief overview
 //! - [`sample_rng`] gives the random stream of one sample from a seed and its coordinates
@@ -13,6 +13,8 @@
 //!   - quality: [`jpeg_roundtrip`] (4:2:0 JPEG at a given quality, decoded again),
 //!     [`downscale_roundtrip`], [`gaussian_blur`] (and [`gaussian_blur_f32`] for float planes
 //!     such as masks), [`unsharp_mask`], [`gaussian_noise`].
+//! - [`robustness`]: DeeperForensics-1.0's seven image distortions (and JPEG, down-scaling and
+//!   the speech channels) at five named levels, as `fakescope bench` applies them.
 //! - [`Augment`] chains them, each with a probability and ranges (serde, with defaults), in a
 //!   fixed order; [`Augment::validate`] names the first impossible setting.
 //!
@@ -52,6 +54,7 @@ mod geometry;
 mod jpeg;
 mod resample;
 mod rng;
+pub mod robustness;
 
 pub use augment::{Augment, Blur, ColorJitter, Downscale, Hflip, Jpeg, Noise, ZoomOut};
 pub use color::{adjust_brightness_contrast, adjust_saturation, shift_hue, shift_rgb};
