@@ -56,6 +56,7 @@ pub mod deepfakebench;
 mod error;
 pub mod folder;
 pub mod manifest;
+mod paths;
 mod sample;
 mod split;
 
@@ -63,6 +64,7 @@ pub use deepfakebench::read_deepfakebench;
 pub use error::{Error, Location, Result};
 pub use folder::{FAKE_FOLDERS, MEDIA_EXTENSIONS, REAL_FOLDERS, read_folder};
 pub use manifest::{read_csv, read_jsonl};
+pub use paths::{expand_vars, resolve_path};
 pub use sample::{Counts, Dataset, Label, Sample, Split, SplitSummary};
 pub use split::{GroupKey, SplitRule, assign_splits, check_trainable, key_fraction, split_of_key};
 

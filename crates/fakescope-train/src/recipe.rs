@@ -702,9 +702,7 @@ impl Recipe {
 
     /// `path` with `${VAR}` expanded, relative to `base` (the recipe's folder) unless absolute.
     pub fn resolve_path(path: &str, base: &Path) -> Result<PathBuf, Error> {
-        let expanded = expand_vars(path, &|name| std::env::var(name).ok())?;
-        let p = PathBuf::from(expanded);
-        Ok(if p.is_absolute() { p } else { base.join(p) })
+        fakescope_datasets::resolve_path(path, base).map_err(Error::Invalid)
     }
 
     /// A stable digest of the recipe (what a checkpoint was made with).
@@ -725,29 +723,6 @@ impl Recipe {
         core.description = String::new();
         core.digest()
     }
-}
-
-/// Expands `${NAME}` with `lookup`; an unset variable is an error naming it.
-fn expand_vars(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<String, Error> {
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(start) = rest.find("${") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let end = after
-            .find('}')
-            .ok_or_else(|| Error::Invalid(format!("unclosed ${{ in {text:?}")))?;
-        let name = &after[..end];
-        let value = lookup(name).ok_or_else(|| {
-            Error::Invalid(format!(
-                "{text:?} uses ${{{name}}}, which is not set in the environment"
-            ))
-        })?;
-        out.push_str(&value);
-        rest = &after[end + 1..];
-    }
-    out.push_str(rest);
-    Ok(out)
 }
 
 /// Values of a recipe as a flat `key = value` map (for the card and the log).
@@ -836,14 +811,6 @@ epochs = 1
                 .to_string();
             assert!(err.contains(key), "{to}: {err}");
         }
-    }
-
-    #[test]
-    fn variables_expand_and_unset_ones_are_named() {
-        let lookup = |name: &str| (name == "A").then(|| "/x".to_owned());
-        assert_eq!(expand_vars("${A}/b", &lookup).unwrap(), "/x/b");
-        let err = expand_vars("${B}/b", &lookup).unwrap_err().to_string();
-        assert!(err.contains("${B}"), "{err}");
     }
 
     #[test]
