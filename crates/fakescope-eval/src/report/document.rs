@@ -9,7 +9,7 @@ use super::{Breakdown, Metric, Report, Section};
 use crate::input::{HigherMeans, ScoreKind};
 
 /// One piece of a report, in reading order.
-pub(crate) enum Block<'a> {
+pub enum Block<'a> {
     /// A heading; level 1 is the title, 2 a part (a section, per condition, ...), 3 within one.
     Heading(u8, String),
     /// One paragraph of text.
@@ -20,10 +20,13 @@ pub(crate) enum Block<'a> {
     List(Vec<String>),
     /// The plots of a section (drawn by the HTML renderer only; text and Markdown skip them).
     Plots(&'a Section),
+    /// Figures drawn already: complete `<svg>` elements, or why one could not be drawn
+    /// (HTML only, like [`Block::Plots`]).
+    Figures(Vec<Result<String, String>>),
 }
 
 /// A table of plain-text cells.
-pub(crate) struct Table {
+pub struct Table {
     /// Column headers, with how the column is aligned.
     pub columns: Vec<(String, Align)>,
     /// One `Vec` per row, as many cells as columns.
@@ -32,7 +35,7 @@ pub(crate) struct Table {
 
 /// How a column is aligned: text to the left, numbers to the right.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Align {
+pub enum Align {
     /// Text.
     Left,
     /// Numbers.
@@ -40,7 +43,7 @@ pub(crate) enum Align {
 }
 
 /// Shown for a metric with no value (undefined, or not computed for this slice).
-pub(crate) const MISSING: &str = "n/a";
+pub const MISSING: &str = "n/a";
 
 /// The whole report as blocks.
 pub(crate) fn blocks(report: &Report) -> Vec<Block<'_>> {
@@ -257,7 +260,7 @@ fn short_cell(m: &Metric) -> String {
 }
 
 /// A metric value or threshold: 6 decimals.
-pub(crate) fn value(v: f64) -> String {
+pub fn value(v: f64) -> String {
     fixed(v, 6)
 }
 

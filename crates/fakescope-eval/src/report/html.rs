@@ -33,55 +33,66 @@ svg text { font-family: 'Noto Sans', 'DejaVu Sans', Arial, Helvetica, sans-serif
 
 /// Renders `report` as a complete HTML document.
 pub fn render(report: &Report) -> String {
+    let title = format!("fakescope evaluation: {}", report.inputs.join(", "));
+    render_blocks(&title, &document::blocks(report))
+}
+
+/// Renders blocks as a complete, self-contained HTML document titled `title` (other reports,
+/// such as `fakescope bench`'s, are written with the same blocks and look).
+pub fn render_blocks(title: &str, blocks: &[Block<'_>]) -> String {
     let mut out = String::new();
     out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-    let _ = writeln!(
-        out,
-        "<title>fakescope evaluation: {}</title>",
-        escape(&report.inputs.join(", "))
-    );
+    let _ = writeln!(out, "<title>{}</title>", escape(title));
     let _ = writeln!(out, "<style>{STYLE}</style>\n</head>\n<body>");
-    for block in document::blocks(report) {
+    for block in blocks {
         match block {
             Block::Heading(level, title) => {
-                let level = level.clamp(1, 6);
-                let _ = writeln!(out, "<h{level}>{}</h{level}>", escape(&title));
+                let level = (*level).clamp(1, 6);
+                let _ = writeln!(out, "<h{level}>{}</h{level}>", escape(title));
             }
             Block::Line(line) => {
-                let _ = writeln!(out, "<p>{}</p>", escape(&line));
+                let _ = writeln!(out, "<p>{}</p>", escape(line));
             }
-            Block::Table(table) => table_to(&mut out, &table),
+            Block::Table(table) => table_to(&mut out, table),
             Block::List(items) => {
                 out.push_str("<ul>\n");
                 for item in items {
-                    let _ = writeln!(out, "<li>{}</li>", escape(&item));
+                    let _ = writeln!(out, "<li>{}</li>", escape(item));
                 }
                 out.push_str("</ul>\n");
             }
             Block::Plots(section) => {
-                out.push_str("<div class=\"plots\">\n");
-                for plot in plots::section_plots(section) {
-                    out.push_str("<figure>\n");
-                    match plot.svg {
-                        Ok(svg) => out.push_str(&svg),
-                        Err(e) => {
-                            let _ = writeln!(
-                                out,
-                                "<p class=\"error\">{} plot could not be drawn: {}</p>",
-                                plot.title,
-                                escape(&e)
-                            );
-                        }
-                    }
-                    out.push_str("</figure>\n");
-                }
-                out.push_str("</div>\n");
+                let figures: Vec<Result<String, String>> = plots::section_plots(section)
+                    .into_iter()
+                    .map(|plot| {
+                        plot.svg
+                            .map_err(|e| format!("{} plot could not be drawn: {e}", plot.title))
+                    })
+                    .collect();
+                figures_to(&mut out, &figures);
             }
+            Block::Figures(figures) => figures_to(&mut out, figures),
         }
     }
     out.push_str("</body>\n</html>\n");
     out
+}
+
+/// Figures side by side; one that could not be drawn says why.
+fn figures_to(out: &mut String, figures: &[Result<String, String>]) {
+    out.push_str("<div class=\"plots\">\n");
+    for figure in figures {
+        out.push_str("<figure>\n");
+        match figure {
+            Ok(svg) => out.push_str(svg),
+            Err(e) => {
+                let _ = writeln!(out, "<p class=\"error\">{}</p>", escape(e));
+            }
+        }
+        out.push_str("</figure>\n");
+    }
+    out.push_str("</div>\n");
 }
 
 /// A `<table>`; numeric columns get class `num` (right-aligned).

@@ -13,23 +13,28 @@ use super::document::{self, Align, Block, Table};
 
 /// Renders `report` as GitHub-flavoured Markdown.
 pub fn render(report: &Report) -> String {
+    render_blocks(&document::blocks(report))
+}
+
+/// Renders blocks as GitHub-flavoured Markdown (plots and figures are left out).
+pub fn render_blocks(blocks: &[Block<'_>]) -> String {
     let mut out = String::new();
-    for block in document::blocks(report) {
+    for block in blocks {
         match block {
             Block::Heading(level, title) => {
-                let hashes = "#".repeat(usize::from(level.clamp(1, 6)));
-                let _ = writeln!(out, "{hashes} {}", escape(&title));
+                let hashes = "#".repeat(usize::from((*level).clamp(1, 6)));
+                let _ = writeln!(out, "{hashes} {}", escape(title));
             }
             Block::Line(line) => {
-                let _ = writeln!(out, "{}", escape(&line));
+                let _ = writeln!(out, "{}", escape(line));
             }
-            Block::Table(table) => table_to(&mut out, &table),
+            Block::Table(table) => table_to(&mut out, table),
             Block::List(items) => {
                 for item in items {
-                    let _ = writeln!(out, "- {}", escape(&item));
+                    let _ = writeln!(out, "- {}", escape(item));
                 }
             }
-            Block::Plots(_) => continue,
+            Block::Plots(_) | Block::Figures(_) => continue,
         }
         out.push('\n');
     }

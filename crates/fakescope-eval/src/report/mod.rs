@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::input::{HigherMeans, ScoreKind};
 
-mod document;
+pub mod document;
 pub mod html;
 pub mod markdown;
 mod plots;

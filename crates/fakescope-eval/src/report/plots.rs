@@ -439,7 +439,16 @@ pub struct Series {
 }
 
 /// Colours of the lines of a [`line_chart`], in order.
-const LINE_COLOURS: [RGBColor; 4] = [CURVE_BLUE, FAKE_RED, RGBColor(44, 160, 44), GREY];
+const LINE_COLOURS: [RGBColor; 8] = [
+    CURVE_BLUE,
+    FAKE_RED,
+    RGBColor(44, 160, 44),
+    GREY,
+    RGBColor(148, 103, 189),
+    RGBColor(255, 127, 14),
+    RGBColor(23, 190, 207),
+    RGBColor(140, 86, 75),
+];
 
 /// A line chart (learning curves: loss or AUC against steps) as a complete `<svg>` element, on
 /// the same canvas, font and legend rules as the evaluation plots.

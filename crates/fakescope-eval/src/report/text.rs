@@ -44,7 +44,7 @@ pub fn render(report: &Report) -> String {
                     let _ = writeln!(out, "- {}", clean(&item));
                 }
             }
-            Block::Plots(_) => continue,
+            Block::Plots(_) | Block::Figures(_) => continue,
         }
         out.push('\n');
     }
