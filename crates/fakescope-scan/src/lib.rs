@@ -39,5 +39,5 @@ pub use pipeline::{ScanOptions, Scanner, SetupError, WindowPolicy};
 pub use report::{DetectorReport, FileReport, MediaKind, ModalityReport};
 pub use settings::ScanSettings;
 pub use verdict::{Thresholds, Verdict, most_severe};
-pub use video::{TimelinePoint, TrackFrame, TrackReport, VideoOptions};
+pub use video::{FrameFilter, TimelinePoint, TrackFrame, TrackReport, VideoOptions};
 pub use whole_image::{ImageReport, ImageStage};

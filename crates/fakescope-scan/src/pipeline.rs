@@ -7,14 +7,14 @@ use fakescope_media::{AudioLimits, ImageLimits, Limits, Media, MediaError, Media
 use fakescope_models::{AudioDetector, InputSpec};
 use rayon::prelude::*;
 
-use fakescope_media::VideoReader;
+use fakescope_media::{RgbImage, VideoReader};
 
 use crate::aggregate::{Pool, Segment, WindowScore, segments};
 use crate::faces::FaceStage;
 use crate::report::ModalityReport;
 use crate::report::{DetectorReport, FileReport, MediaKind};
 use crate::verdict::{Thresholds, Verdict, most_severe};
-use crate::video::{self, FrameStages, VideoOptions};
+use crate::video::{self, FrameFilter, FrameStages, VideoOptions};
 use crate::whole_image::{ImageReport, ImageStage};
 use crate::windows::windows;
 
@@ -54,6 +54,8 @@ pub struct ScanOptions {
     pub video: VideoOptions,
     /// Whole-image detectors: at most this many crops per image or frame (default 4).
     pub image_crops: usize,
+    /// A change made to every sampled video frame before it is scored (none by default).
+    pub frame_filter: Option<FrameFilter>,
 }
 
 impl Default for ScanOptions {
@@ -70,6 +72,7 @@ impl Default for ScanOptions {
             image_limits: ImageLimits::default(),
             video: VideoOptions::default(),
             image_crops: 4,
+            frame_filter: None,
         }
     }
 }
@@ -374,6 +377,16 @@ impl Scanner {
             .map_err(|e| e.to_string())
     }
 
+    /// Scores images decoded already (the label is the path the report names), as
+    /// [`Scanner::scan_files`] scores the images it decodes: faces in shared batches, whole
+    /// images in parallel. Benchmarks use it to score perturbed copies of a decoded image.
+    pub fn scan_decoded_images(&self, images: Vec<(String, RgbImage)>) -> Vec<FileReport> {
+        self.scan_images(images)
+            .into_iter()
+            .map(|r| self.mark_calibration(r))
+            .collect()
+    }
+
     /// Scans one file. Never fails: problems end up in [`FileReport::error`].
     pub fn scan_file(&self, path: &Path) -> FileReport {
         self.mark_calibration(self.scan_one(path))
@@ -458,6 +471,7 @@ impl Scanner {
                         &reader,
                         stages,
                         &self.options.video,
+                        self.options.frame_filter.as_ref(),
                         self.options.combine,
                         thresholds,
                         self.options.batch_size,

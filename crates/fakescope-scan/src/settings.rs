@@ -151,6 +151,7 @@ impl ScanSettings {
                 ..VideoOptions::default()
             },
             image_crops: self.image_crops,
+            frame_filter: None,
         })
     }
 }

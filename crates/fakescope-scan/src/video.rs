@@ -14,6 +14,8 @@
 //! Frames are decoded one at a time and scored in groups of [`FRAMES_PER_GROUP`], so memory
 //! stays bounded whatever the length of the video.
 
+use std::sync::Arc;
+
 use fakescope_faces::{Face, Tracker, TrackerOptions};
 use fakescope_media::{RgbImage, Sampling, VideoLimits, VideoReader};
 use serde::{Deserialize, Serialize};
@@ -45,6 +47,17 @@ impl Default for VideoOptions {
             limits: VideoLimits::default(),
             track_pool: Pool::Max,
         }
+    }
+}
+
+/// A change made to every sampled frame before any stage sees it, given the frame's index
+/// (benchmarks perturb frames with it: `fakescope bench`).
+#[derive(Clone)]
+pub struct FrameFilter(pub Arc<dyn Fn(u64, RgbImage) -> Result<RgbImage, String> + Send + Sync>);
+
+impl std::fmt::Debug for FrameFilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FrameFilter(..)")
     }
 }
 
@@ -128,11 +141,13 @@ pub struct FrameStages<'a> {
 }
 
 /// Samples, decodes and scores the frames of an opened video with the face stage and the
-/// whole-image stage, each when given.
+/// whole-image stage, each when given; `filter`, when given, changes each frame first.
+#[allow(clippy::too_many_arguments)]
 pub fn scan_frames(
     reader: &VideoReader,
     stages: FrameStages<'_>,
     options: &VideoOptions,
+    filter: Option<&FrameFilter>,
     combine: Pool,
     thresholds: Thresholds,
     batch_size: usize,
@@ -183,6 +198,10 @@ pub fn scan_frames(
         let frame = frame.map_err(|e| e.to_string())?;
         let image = RgbImage::from_raw(frame.width, frame.height, frame.rgb)
             .ok_or("a decoded frame has the wrong size")?;
+        let image = match filter {
+            Some(f) => (f.0)(frame.index, image)?,
+            None => image,
+        };
         group.push((frame.index, frame.timestamp_s, image));
         if group.len() == FRAMES_PER_GROUP {
             flush(&mut group)?;

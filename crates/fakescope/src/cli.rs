@@ -91,11 +91,40 @@ pub enum Command {
     /// Binds 127.0.0.1:8080 by default. Every /v1 route but the OpenAPI document needs an API
     /// key (`fakescope keys create`), unless --no-auth is given on a loopback address.
     Serve(ServeArgs),
+    /// Run the field's protocols from a plan (TOML): detectors x labelled sets x perturbations.
+    ///
+    /// Every file of every set is scored clean and under each perturbation (DeeperForensics-1.0's
+    /// seven distortions at five levels, JPEG, down-scaling; MP3/AAC/Opus, 8 kHz, noise, gain and
+    /// reverberation for speech) by every detector. Scores are cached in OUT/scores.jsonl: a
+    /// re-run scores only what is missing (one more detector, a stopped run). Writes
+    /// OUT/report.md, report.html and report.json: the cross-dataset matrix with bootstrap
+    /// intervals, robustness curves and fairness gaps. See plans/ for examples.
+    Bench(BenchArgs),
     /// Create, list and revoke the API keys of `fakescope serve`.
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
     },
+}
+
+/// `fakescope bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// The plan (see plans/ for examples).
+    #[arg(value_name = "PLAN.toml")]
+    pub plan: PathBuf,
+
+    /// The output folder: scores.jsonl (the cache) and the reports.
+    #[arg(long, short, value_name = "DIR")]
+    pub output: PathBuf,
+
+    /// Forget the cached scores and score everything again.
+    #[arg(long)]
+    pub fresh: bool,
+
+    /// Only write the reports from the cached scores; score nothing.
+    #[arg(long)]
+    pub report_only: bool,
 }
 
 /// Where `fakescope serve` keeps its store and uploads.

@@ -4,6 +4,7 @@ use anyhow::Result;
 
 use crate::cli::{Cli, Command};
 
+pub mod bench;
 pub mod calibrate;
 pub mod eval;
 pub mod eval_localization;
@@ -25,6 +26,7 @@ pub fn run(cli: &Cli) -> Result<bool> {
         Command::Prepare(args) => prepare::run(&cli.global, args),
         Command::Train(args) => train::run(&cli.global, args),
         Command::Serve(args) => serve::run(&cli.global, args),
+        Command::Bench(args) => bench::run(&cli.global, args),
         Command::Keys { command } => keys::run(command),
     }
 }

@@ -1,5 +1,6 @@
 //! End-to-end tests of the `fakescope` binary.
 
+mod bench_cmd;
 mod common;
 mod eval_cmd;
 mod models_cmd;

@@ -134,7 +134,7 @@ fn images_without_faces_and_bad_images() {
 }
 
 /// Makes a 4 s H.264 video with an audio track from two sample crops (2 s each).
-fn make_video(crops: &Path, out: &Path) -> bool {
+pub(crate) fn make_video(crops: &Path, out: &Path) -> bool {
     let status = Command::new("ffmpeg")
         .args(["-hide_banner", "-loglevel", "error", "-y"])
         .args(["-loop", "1", "-t", "2", "-i"])
