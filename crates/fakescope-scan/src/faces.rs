@@ -8,6 +8,8 @@
 //!        ─► per face: combine detectors ─► per file: pool faces (max by default) ─► verdict
 //! ```
 
+use std::path::Path;
+
 use fakescope_media::RgbImage;
 use fakescope_media::resize::{Filter, resize_rgb};
 use fakescope_models::{FaceDetector, InputSpec};
@@ -15,6 +17,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::aggregate::Pool;
+use crate::explain;
 use crate::report::{DetectorReport, FileReport, MediaKind};
 use crate::verdict::Thresholds;
 
@@ -56,6 +59,9 @@ pub struct FaceScore {
     pub name: String,
     /// Its fake probability for this face.
     pub fake_probability: f64,
+    /// The PNG of its occlusion heatmap over the face crop (`scan --heatmaps DIR`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heatmap: Option<String>,
 }
 
 /// One face of an image and its scores.
@@ -72,6 +78,9 @@ pub struct FaceReport {
     /// Each detector's fake probability for this face.
     pub detectors: Vec<FaceScore>,
 }
+
+/// A scored face and its crops, one per size of [`FaceStage::sizes`].
+type FaceAndCrops = (ScoredFace, Vec<RgbImage>);
 
 /// A scored face: where it is (`None` with `--crops`), each detector's score, and theirs
 /// combined.
@@ -191,6 +200,19 @@ impl FaceStage {
         combine: Pool,
         batch_size: usize,
     ) -> Vec<Result<Vec<ScoredFace>, String>> {
+        self.score_with_crops(images, combine, batch_size)
+            .into_iter()
+            .map(|faces| Ok(faces?.into_iter().map(|(f, _)| f).collect()))
+            .collect()
+    }
+
+    /// [`FaceStage::score`], with each face's crops (one per size, as [`FaceStage::sizes`]).
+    fn score_with_crops(
+        &self,
+        images: Vec<RgbImage>,
+        combine: Pool,
+        batch_size: usize,
+    ) -> Vec<Result<Vec<FaceAndCrops>, String>> {
         let found: Vec<Result<Vec<Crop>, String>> = images
             .into_par_iter()
             .map(|image| self.faces_of(&image))
@@ -234,7 +256,7 @@ impl FaceStage {
                 let faces = faces?;
                 Ok(faces
                     .into_iter()
-                    .map(|(face, _)| {
+                    .map(|(face, crops)| {
                         let i = next;
                         next += 1;
                         let scores: Vec<FaceScore> = self
@@ -244,16 +266,20 @@ impl FaceStage {
                             .map(|(d, probs)| FaceScore {
                                 name: d.info().name.to_owned(),
                                 fake_probability: probs[i],
+                                heatmap: None,
                             })
                             .collect();
                         let fake_probability = combine
                             .apply(scores.iter().map(|d| d.fake_probability))
                             .unwrap_or(f64::NAN);
-                        ScoredFace {
-                            face,
-                            scores,
-                            fake_probability,
-                        }
+                        (
+                            ScoredFace {
+                                face,
+                                scores,
+                                fake_probability,
+                            },
+                            crops,
+                        )
                     })
                     .collect())
             })
@@ -276,8 +302,47 @@ impl FaceStage {
             .collect()
     }
 
+    /// Every detector's occlusion heatmap of each face (see [`crate::explain`]), drawn over
+    /// the face crop and written to `dir`; the PNG's path goes into the face's score. Returns
+    /// the problems, if any (a heatmap that could not be made or written).
+    fn write_heatmaps(
+        &self,
+        label: &str,
+        faces: &mut [FaceAndCrops],
+        dir: &Path,
+        batch_size: usize,
+    ) -> Vec<String> {
+        let mut problems = Vec::new();
+        for (k, (face, crops)) in faces.iter_mut().enumerate() {
+            for ((detector, &size_index), score) in self
+                .detectors
+                .iter()
+                .zip(&self.size_of)
+                .zip(face.scores.iter_mut())
+            {
+                let crop = &crops[size_index];
+                let name = detector.info().name;
+                let written =
+                    explain::occlusion(detector.as_ref(), crop, explain::GRID, batch_size)
+                        .and_then(|map| {
+                            let path =
+                                dir.join(explain::file_name(label, &format!("face{k}-{name}")));
+                            explain::write_png(&explain::overlay(crop, &map), &path)?;
+                            Ok(path)
+                        });
+                match written {
+                    Ok(path) => score.heatmap = Some(path.display().to_string()),
+                    Err(e) => problems.push(format!("heatmap of face {k}: {e}")),
+                }
+            }
+        }
+        problems
+    }
+
     /// Scores the faces of several images together. `images` pairs each report's path with its
-    /// decoded image; the result has one report per image, in order.
+    /// decoded image; the result has one report per image, in order. With `heatmaps`, every
+    /// face's occlusion heatmaps are written there.
+    #[allow(clippy::too_many_arguments)]
     pub fn scan_images(
         &self,
         images: Vec<(String, RgbImage)>,
@@ -285,16 +350,22 @@ impl FaceStage {
         face_pool: Pool,
         thresholds: Thresholds,
         batch_size: usize,
+        heatmaps: Option<&Path>,
     ) -> Vec<FileReport> {
         let (labels, images): (Vec<String>, Vec<RgbImage>) = images.into_iter().unzip();
         labels
             .into_iter()
-            .zip(self.score(images, combine, batch_size))
+            .zip(self.score_with_crops(images, combine, batch_size))
             .map(|(label, faces)| {
-                let faces = match faces {
+                let mut faces = match faces {
                     Ok(f) => f,
                     Err(e) => return FileReport::failed(label, MediaKind::Image, e),
                 };
+                let problems = match heatmaps {
+                    Some(dir) => self.write_heatmaps(&label, &mut faces, dir, batch_size),
+                    None => Vec::new(),
+                };
+                let faces: Vec<ScoredFace> = faces.into_iter().map(|(f, _)| f).collect();
                 if faces.is_empty() {
                     return FileReport::not_applicable(
                         label,
@@ -330,14 +401,18 @@ impl FaceStage {
                     })
                     .collect();
                 let p = face_pool.apply(reports.iter().map(|f| f.fake_probability));
-                FileReport {
+                let report = FileReport {
                     fake_probability: p,
                     verdict: thresholds.verdict(p),
                     detectors,
                     faces: reports,
                     ..FileReport::not_applicable(label, MediaKind::Image, String::new())
                 }
-                .without_note()
+                .without_note();
+                FileReport {
+                    note: (!problems.is_empty()).then(|| problems.join("; ")),
+                    ..report
+                }
             })
             .collect()
     }
@@ -497,6 +572,7 @@ mod tests {
             Pool::Max,
             Thresholds::default(),
             1,
+            None,
         );
         // Output 1 = real (SigmoidReal): all-red reads "real", black reads "fake".
         assert_eq!(reports[0].fake_probability, Some(0.0));
@@ -523,6 +599,7 @@ mod tests {
             Pool::Max,
             Thresholds::default(),
             3,
+            None,
         );
         assert_eq!(reports[0].faces.len(), 2);
         assert_eq!(reports[0].fake_probability, Some(1.0));
@@ -542,13 +619,26 @@ mod tests {
             let stage =
                 FaceStage::new(detectors_clone(&detectors), Some(Box::new(Strips)), mode).unwrap();
             assert_eq!(stage.sizes(), &[8, 5]);
+            let maps = tempfile::tempdir().unwrap();
             let reports = stage.scan_images(
                 vec![("red".into(), solid(32, 16, 255))],
                 Pool::Mean,
                 Pool::Max,
                 Thresholds::default(),
                 2,
+                Some(maps.path()),
             );
+            // Each detector's heatmap is drawn over its own crop.
+            let sides: Vec<u32> = reports[0].faces[0]
+                .detectors
+                .iter()
+                .map(|d| {
+                    image::image_dimensions(d.heatmap.as_deref().unwrap())
+                        .unwrap()
+                        .0
+                })
+                .collect();
+            assert_eq!(sides, [8, 5, 8]);
             let faces = &reports[0].faces;
             assert!(reports[0].error.is_none(), "{:?}", reports[0].error);
             assert_eq!(faces.len(), if mode == FaceMode::Crops { 1 } else { 2 });

@@ -12,6 +12,8 @@
 //!   whole-image stage ([`ImageStage`]: crops at native resolution, a map); videos' sampled
 //!   frames to both. A file's verdict is the most severe of its modalities ([`most_severe`]).
 //! - [`windows::windows`] cuts recordings (tiling clips shorter than one window, like upstream).
+//! - [`explain`]: occlusion heatmaps of face detectors and whole-image patch maps drawn as
+//!   PNG overlays (`scan --heatmaps DIR`).
 //! - [`aggregate`] pools scores and finds [`Segment`]s; [`verdict`] turns a probability into a
 //!   [`Verdict`] with [`Thresholds`].
 //! - [`walk::walk`] expands directories.
@@ -23,6 +25,7 @@
 #![deny(missing_docs)]
 
 pub mod aggregate;
+pub mod explain;
 pub mod faces;
 mod pipeline;
 pub mod report;

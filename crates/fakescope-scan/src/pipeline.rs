@@ -10,6 +10,7 @@ use rayon::prelude::*;
 use fakescope_media::{RgbImage, VideoReader};
 
 use crate::aggregate::{Pool, Segment, WindowScore, segments};
+use crate::explain;
 use crate::faces::FaceStage;
 use crate::report::ModalityReport;
 use crate::report::{DetectorReport, FileReport, MediaKind};
@@ -56,6 +57,8 @@ pub struct ScanOptions {
     pub image_crops: usize,
     /// A change made to every sampled video frame before it is scored (none by default).
     pub frame_filter: Option<FrameFilter>,
+    /// Folder the heatmaps of images are written to (`scan --heatmaps`; none by default).
+    pub heatmaps: Option<PathBuf>,
 }
 
 impl Default for ScanOptions {
@@ -73,6 +76,7 @@ impl Default for ScanOptions {
             video: VideoOptions::default(),
             image_crops: 4,
             frame_filter: None,
+            heatmaps: None,
         }
     }
 }
@@ -297,10 +301,38 @@ impl Scanner {
                 .collect(),
             None => images.iter().map(|_| None).collect(),
         };
+        let whole = match (&o.heatmaps, &self.images) {
+            (Some(dir), Some(_)) => images
+                .par_iter()
+                .zip(whole)
+                .map(|((label, img), report)| match report {
+                    Some(Ok(mut r)) => {
+                        for d in &mut r.detectors {
+                            let path =
+                                dir.join(explain::file_name(label, &format!("image-{}", d.name)));
+                            match explain::write_png(&explain::patch_overlay(img, &d.map), &path) {
+                                Ok(()) => d.heatmap = Some(path.display().to_string()),
+                                Err(e) => return Some(Err(e)),
+                            }
+                        }
+                        Some(Ok(r))
+                    }
+                    other => other,
+                })
+                .collect(),
+            _ => whole,
+        };
         let labels: Vec<String> = images.iter().map(|(l, _)| l.clone()).collect();
         let face_reports: Vec<Option<FileReport>> = match &self.faces {
             Some(faces) => faces
-                .scan_images(images, o.combine, o.face_pool, o.thresholds, o.batch_size)
+                .scan_images(
+                    images,
+                    o.combine,
+                    o.face_pool,
+                    o.thresholds,
+                    o.batch_size,
+                    o.heatmaps.as_deref(),
+                )
                 .into_iter()
                 .map(Some)
                 .collect(),

@@ -152,6 +152,7 @@ impl ScanSettings {
             },
             image_crops: self.image_crops,
             frame_filter: None,
+            heatmaps: None,
         })
     }
 }

@@ -39,6 +39,9 @@ pub struct ImageDetectorReport {
     /// The crops it scored and their probabilities (images only; empty for videos).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub map: Vec<Patch>,
+    /// The PNG of the map drawn over the image (`scan --heatmaps DIR`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heatmap: Option<String>,
 }
 
 /// A video frame's whole-image score.
@@ -158,6 +161,7 @@ impl ImageStage {
                         fake_probability,
                     })
                     .collect(),
+                heatmap: None,
             });
         }
         let p = combine
@@ -193,6 +197,7 @@ impl ImageStage {
                     .apply(scored.iter().map(|(_, r)| r.detectors[j].fake_probability))
                     .unwrap_or(f64::NAN),
                 map: Vec::new(),
+                heatmap: None,
             })
             .collect();
         let p = combine

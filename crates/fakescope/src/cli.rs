@@ -633,6 +633,14 @@ pub struct ScanArgs {
     /// frame, cut at native resolution on an even grid (more crops: slower, steadier).
     #[arg(long, default_value_t = 4, value_name = "N")]
     pub image_crops: usize,
+
+    /// Write heatmaps of images as PNG overlays into DIR (created if needed) and name them in
+    /// the JSON (`faces[].detectors[].heatmap`, `image.detectors[].heatmap`): where each face
+    /// detector saw the forgery (occlusion: an 8x8 grid of the face crop hidden cell by cell;
+    /// red: evidence of a fake, blue: of a real face), and each whole-image detector's crop map.
+    /// Slower: every face is scored 65 times per detector.
+    #[arg(long, value_name = "DIR")]
+    pub heatmaps: Option<PathBuf>,
 }
 
 /// `--crop`.

@@ -75,7 +75,16 @@ pub fn build_scanner(global: &GlobalArgs, settings: &ScanSettings) -> Result<Sca
 
 /// Runs the scan; returns whether every file was scanned.
 pub fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<bool> {
-    let scanner = build_scanner(global, &settings(args))?;
+    let mut scanner = build_scanner(global, &settings(args))?;
+    if let Some(dir) = &args.heatmaps {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the heatmap folder {}", dir.display()))?;
+        let options = fakescope_scan::ScanOptions {
+            heatmaps: Some(dir.clone()),
+            ..scanner.options().clone()
+        };
+        scanner = scanner.with_options(options)?;
+    }
 
     let entries = walk(&args.paths);
     let progress = if global.quiet || entries.len() < 2 {

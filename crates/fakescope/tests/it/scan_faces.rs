@@ -89,6 +89,47 @@ fn crops_mode_scores_whole_images() {
     assert!(real["fake_probability"].as_f64().unwrap() < 0.5);
 }
 
+/// `--heatmaps`: an occlusion heatmap per face and detector, as a PNG over the face crop,
+/// named in the JSON; a fake's heatmap is mostly red (evidence of a fake) where it differs.
+#[test]
+fn heatmaps_are_written_and_referenced() {
+    let (Some(models), Some(crops)) = (
+        models_dir_or_skip("heatmaps_are_written_and_referenced"),
+        sample_crops("heatmaps_are_written_and_referenced"),
+    ) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("maps");
+    let out = run(fakescope(&models)
+        .args([
+            "scan",
+            "--json",
+            "--crops",
+            "-d",
+            "meso4-df",
+            "-d",
+            "mesoinception4-df",
+        ])
+        .arg("--heatmaps")
+        .arg(&dir)
+        .arg(crops.join("df/df00204.jpg")));
+    assert_exit(&out, 0);
+    let report = &json_lines(&out)[0];
+    let scores = report["faces"][0]["detectors"].as_array().unwrap();
+    assert_eq!(scores.len(), 2);
+    let mut names = Vec::new();
+    for s in scores {
+        let png = PathBuf::from(s["heatmap"].as_str().unwrap());
+        assert_eq!(png.parent().unwrap(), dir);
+        // Over the detector's own crop: 256x256 for both MesoNets.
+        assert_eq!(image::image_dimensions(&png).unwrap(), (256, 256));
+        names.push(png.file_name().unwrap().to_str().unwrap().to_owned());
+    }
+    assert_ne!(names[0], names[1], "one file per detector");
+    assert!(names[0].starts_with("df00204-") && names[0].ends_with("-face0-meso4-df.png"));
+}
+
 /// No face: n/a with a note; a grey JPEG of a face is scanned; a tiny image has no face; bad
 /// images are per-file errors.
 #[test]

@@ -393,8 +393,11 @@ patience = 0
 
     let tiny = dir.join("tiny.png");
     image::RgbImage::new(20, 20).save(&tiny).unwrap();
+    let heatmaps = dir.join("heatmaps");
     let out = run(fakescope()
-        .args(["scan", "--json", "--image-crops", "4", "-d"])
+        .args(["scan", "--json", "--image-crops", "4", "--heatmaps"])
+        .arg(&heatmaps)
+        .arg("-d")
         .arg(&model)
         .arg(set.join("fake/0.png"))
         .arg(&tiny));
@@ -423,6 +426,10 @@ patience = 0
     assert!((p - mean).abs() < 1e-9, "{image}");
     assert_eq!(image["fake_probability"].as_f64().unwrap(), p, "{image}");
     assert_eq!(image["detectors"][0]["name"], "tiny-aigc", "{image}");
+    // --heatmaps: the map drawn over the image, as large as the image.
+    let png = section["detectors"][0]["heatmap"].as_str().unwrap();
+    assert!(png.starts_with(heatmaps.to_str().unwrap()), "{png}");
+    assert_eq!(image::image_dimensions(png).unwrap(), (64, 64));
     let bad = &lines[1];
     let error = bad["error"].as_str().unwrap();
     assert!(
