@@ -14,6 +14,7 @@
 //! - [`windows::windows`] cuts recordings (tiling clips shorter than one window, like upstream).
 //! - [`explain`]: occlusion heatmaps of face detectors and whole-image patch maps drawn as
 //!   PNG overlays (`scan --heatmaps DIR`).
+//! - [`page`]: `scan --report`, one self-contained HTML page of the reports for people.
 //! - [`aggregate`] pools scores and finds [`Segment`]s; [`verdict`] turns a probability into a
 //!   [`Verdict`] with [`Thresholds`].
 //! - [`walk::walk`] expands directories.
@@ -27,6 +28,7 @@
 pub mod aggregate;
 pub mod explain;
 pub mod faces;
+pub mod page;
 mod pipeline;
 pub mod report;
 pub mod settings;

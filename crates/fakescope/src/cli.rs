@@ -641,6 +641,12 @@ pub struct ScanArgs {
     /// Slower: every face is scored 65 times per detector.
     #[arg(long, value_name = "DIR")]
     pub heatmaps: Option<PathBuf>,
+
+    /// Also write one self-contained HTML page for people: per file the verdict, a thumbnail
+    /// with the faces outlined, the heatmaps (with --heatmaps), a timeline for recordings and
+    /// videos, every detector's score and the notes.
+    #[arg(long, value_name = "FILE.html")]
+    pub report: Option<PathBuf>,
 }
 
 /// `--crop`.

@@ -112,6 +112,8 @@ pub fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<bool> {
         )?;
     }
     let (mut failed, mut scanned) = (0usize, 0usize);
+    // --report: the reports are kept for the page written at the end.
+    let mut kept: Vec<FileReport> = Vec::new();
     // Files go to the scanner in small groups: images of a group are decoded in parallel and
     // their faces scored in shared batches; reports still come out in order.
     let mut pending: Vec<std::path::PathBuf> = Vec::new();
@@ -130,6 +132,9 @@ pub fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<bool> {
             out.flush()
         })?;
         progress.inc(1);
+        if args.report.is_some() {
+            kept.push(report);
+        }
         Ok(())
     };
     let group = (args.batch_size * 4).max(16);
@@ -161,8 +166,24 @@ pub fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<bool> {
         emit(r)?;
     }
     progress.finish_and_clear();
+    if let Some(path) = &args.report {
+        let page = fakescope_scan::page::render(
+            &kept,
+            &fakescope_scan::page::PageOptions {
+                title: format!("fakescope scan: {} file(s)", kept.len()),
+                thresholds: scanner.options().thresholds,
+                image_limits: scanner.options().image_limits,
+                ..Default::default()
+            },
+        );
+        std::fs::write(path, page)
+            .with_context(|| format!("cannot write the report {}", path.display()))?;
+    }
     if !global.quiet {
         eprintln!("{scanned} file(s) scanned, {failed} failed");
+        if let Some(path) = &args.report {
+            eprintln!("report: {}", path.display());
+        }
     }
     Ok(failed == 0)
 }

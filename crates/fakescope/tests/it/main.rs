@@ -8,6 +8,7 @@ mod prepare_cmd;
 mod scan_bad_input;
 mod scan_faces;
 mod scan_formats;
+mod scan_report;
 mod scan_speech;
 mod serve_api;
 mod serve_page;

@@ -17,7 +17,7 @@ use crate::serve_api::{create_key, start};
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// A chromedriver process and one browser session; both end when dropped.
-struct Browser {
+pub(crate) struct Browser {
     driver: Child,
     base: String,
     session: String,
@@ -26,7 +26,7 @@ struct Browser {
 
 impl Browser {
     /// Starts chromedriver on a free port and a headless Chromium the size of a phone screen.
-    fn start() -> Browser {
+    pub(crate) fn start() -> Browser {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -94,7 +94,7 @@ impl Browser {
         v["value"].clone()
     }
 
-    fn goto(&self, url: &str) {
+    pub(crate) fn goto(&self, url: &str) {
         self.post("/url", json!({ "url": url }));
     }
 
@@ -122,12 +122,12 @@ impl Browser {
     }
 
     /// Runs JavaScript in the page and returns its value.
-    fn js(&self, script: &str) -> Value {
+    pub(crate) fn js(&self, script: &str) -> Value {
         self.post("/execute/sync", json!({"script": script, "args": []}))
     }
 
     /// Polls `script` until it returns something other than `null` / `false`.
-    fn wait_for(&self, what: &str, script: &str, limit: Duration) -> Value {
+    pub(crate) fn wait_for(&self, what: &str, script: &str, limit: Duration) -> Value {
         let started = Instant::now();
         loop {
             let v = self.js(script);
@@ -138,6 +138,48 @@ impl Browser {
             std::thread::sleep(Duration::from_millis(200));
         }
     }
+}
+
+impl Browser {
+    /// A screenshot of the viewport, as PNG bytes.
+    pub(crate) fn screenshot(&self) -> Vec<u8> {
+        let mut resp = self
+            .agent
+            .get(&format!(
+                "{}/session/{}/screenshot",
+                self.base, self.session
+            ))
+            .call()
+            .expect("webdriver request");
+        let text = resp.body_mut().read_to_string().expect("webdriver reply");
+        let v: Value = serde_json::from_str(&text).expect("webdriver json");
+        base64_decode(v["value"].as_str().expect("a base64 screenshot"))
+    }
+}
+
+/// Standard base64 (WebDriver's screenshots) to bytes.
+fn base64_decode(text: &str) -> Vec<u8> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' => 62,
+        b'/' => 63,
+        _ => panic!("not base64: {c}"),
+    };
+    let digits: Vec<u8> = text
+        .bytes()
+        .filter(|&c| c != b'=' && !c.is_ascii_whitespace())
+        .map(value)
+        .collect();
+    digits
+        .chunks(4)
+        .flat_map(|q| {
+            let n = q.iter().fold(0u32, |acc, &d| acc << 6 | u32::from(d)) << (6 * (4 - q.len()));
+            let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+            bytes.into_iter().take(q.len() * 3 / 4)
+        })
+        .collect()
 }
 
 impl Drop for Browser {
