@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use fakescope_datasets::Label;
 use fakescope_eval::evaluate::{Bootstrap, EvalOptions, evaluate};
 use fakescope_eval::input::{Categorical, HigherMeans, ScoreKind, ScoreTable};
-use fakescope_eval::report::document::{Align, Block, MISSING, Table, value};
+use fakescope_eval::report::document::{Align, Block, MISSING, Table};
 use fakescope_eval::report::{Fairness, Report, Series, html, line_chart, markdown};
 use serde::Serialize;
 
@@ -353,14 +353,20 @@ pub fn build(bench: &Bench, cache: &ScoreCache) -> BenchReport {
     report
 }
 
+/// Three decimals: the resolution a bench of hundreds of files supports (the JSON keeps
+/// every digit).
+fn three(v: f64) -> String {
+    format!("{v:.3}")
+}
+
 fn num(v: Option<f64>) -> String {
-    v.map(value).unwrap_or_else(|| MISSING.into())
+    v.map(three).unwrap_or_else(|| MISSING.into())
 }
 
 fn auc_cell(c: &Cell) -> String {
     let mut s = num(c.auc);
     if let Some([lo, hi]) = c.auc_ci95 {
-        s.push_str(&format!(" [{}, {}]", value(lo), value(hi)));
+        s.push_str(&format!(" [{}, {}]", three(lo), three(hi)));
     }
     if c.scored < c.files {
         s.push_str(&format!(" ({}/{})", c.scored, c.files));
@@ -585,7 +591,7 @@ impl BenchReport {
                         format!(
                             "largest {} gap: {} ({} lowest, {} highest)",
                             g.metric,
-                            value(g.gap),
+                            three(g.gap),
                             g.lowest,
                             g.highest
                         )
