@@ -97,7 +97,8 @@ fn run_set(
     for (i, s) in set.samples.iter().enumerate() {
         let path = s.path.display().to_string();
         for (c, cond) in set.conditions.iter().enumerate() {
-            let applies = media[i].is_none_or(|m| cond.applies_to(m));
+            // A file that is not media is tried clean only (its report says why it failed).
+            let applies = media[i].map_or(*cond == Condition::Clean, |m| cond.applies_to(m));
             if !applies {
                 continue;
             }
@@ -177,6 +178,13 @@ fn run_set(
             let path = set.samples[i].path.display().to_string();
             let condition = set.conditions[c].label();
             for d in &detectors {
+                if cache
+                    .get(&set.name, &path, &condition, d, &set.settings_digest)
+                    .is_some()
+                {
+                    // Scored before: only the missing detectors are recorded.
+                    continue;
+                }
                 let name = reported.get(d).map(String::as_str).unwrap_or(d);
                 let (p, note) = score_of(&report, name);
                 lines.push(ScoreLine {
