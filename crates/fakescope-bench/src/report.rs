@@ -623,3 +623,99 @@ impl BenchReport {
         serde_json::to_string_pretty(self).expect("the report serialises")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cache::ScoreLine;
+    use crate::plan::Plan;
+
+    /// A manifest of 12 files in three groups (`a` and `b` with both classes, `c` with reals
+    /// only), scores cached for clean and `jpeg:1`, and the report built from them.
+    #[test]
+    fn the_report_has_the_matrix_curves_and_fairness_with_single_class_groups_undefined() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut csv = String::from("path,label,group\n");
+        // (file, label, group, clean score, jpeg:1 score)
+        let rows = [
+            ("a1", "real", "a", 0.1, 0.3),
+            ("a2", "real", "a", 0.2, 0.6),
+            ("a3", "fake", "a", 0.8, 0.5),
+            ("a4", "fake", "a", 0.9, 0.4),
+            ("b1", "real", "b", 0.6, 0.6),
+            ("b2", "real", "b", 0.3, 0.3),
+            ("b3", "fake", "b", 0.7, 0.7),
+            ("b4", "fake", "b", 0.4, 0.4),
+            ("c1", "real", "c", 0.05, 0.05),
+            ("c2", "real", "c", 0.15, 0.15),
+            ("c3", "real", "c", 0.25, 0.25),
+            ("c4", "real", "c", 0.55, 0.55),
+        ];
+        for (f, label, group, _, _) in rows {
+            std::fs::write(dir.path().join(format!("{f}.png")), b"x").unwrap();
+            csv.push_str(&format!("{f}.png,{label},{group}\n"));
+        }
+        std::fs::write(dir.path().join("set.csv"), csv).unwrap();
+        let plan: Plan = toml::from_str(
+            r#"
+            name = "t"
+            detectors = ["d"]
+            perturbations = ["jpeg:1"]
+            bootstrap = 20
+            [[sets]]
+            name = "s"
+            path = "set.csv"
+            groups = "group"
+            "#,
+        )
+        .unwrap();
+        let bench = plan.resolve(dir.path()).unwrap();
+        let set = &bench.sets[0];
+        let out = tempfile::tempdir().unwrap();
+        let mut cache = ScoreCache::open(out.path()).unwrap();
+        let mut lines = Vec::new();
+        for (s, (_, _, _, clean, jpeg)) in set.samples.iter().zip(rows) {
+            for (condition, p) in [("clean", Some(clean)), ("jpeg:1", Some(jpeg))] {
+                lines.push(ScoreLine {
+                    set: "s".into(),
+                    path: s.path.display().to_string(),
+                    condition: condition.into(),
+                    detector: "d".into(),
+                    settings: set.settings_digest.clone(),
+                    fake_probability: p,
+                    note: None,
+                });
+            }
+        }
+        // One file the detector could not score under JPEG.
+        lines.last_mut().unwrap().fake_probability = None;
+        lines.last_mut().unwrap().note = Some("no face found".into());
+        cache.put(lines).unwrap();
+
+        let report = build(&bench, &cache);
+        let cell = &report.matrix[0];
+        // Clean AUC, counted by hand: fakes {0.8, 0.9, 0.7,
+        // 0.4} against reals {0.1, 0.2, 0.6, 0.3, 0.05, 0.15, 0.25, 0.55}: 30 of 32 pairs.
+        assert_eq!((cell.scored, cell.files), (12, 12));
+        assert!((cell.auc.unwrap() - 30.0 / 32.0).abs() < 1e-12, "{cell:?}");
+        let [lo, hi] = cell.auc_ci95.unwrap();
+        assert!(lo <= cell.auc.unwrap() && cell.auc.unwrap() <= hi);
+        // The curve: clean, then jpeg:1 on 11 scored files.
+        let curve = &report.robustness[0];
+        assert_eq!(curve.distortion, "jpeg");
+        assert_eq!(curve.points.len(), 2);
+        assert_eq!((curve.points[0].level, curve.points[1].level), (0, 1));
+        assert_eq!(curve.points[1].scored, 11);
+        // Fairness: group c holds reals only, so its AUC is undefined, not 0.
+        let f = &report.fairness[0].fairness;
+        let c = f.groups.iter().find(|g| g.name == "c").unwrap();
+        let auc = c.metrics.iter().find(|m| m.name == "auc").unwrap();
+        assert_eq!(auc.value, None);
+        let gap = f.gaps.iter().find(|g| g.metric == "auc").unwrap();
+        // a: 1.0; b: fakes {0.7, 0.4} vs reals {0.6, 0.3}: 3 of 4 pairs.
+        assert!((gap.gap - 0.25).abs() < 1e-12, "{gap:?}");
+        assert_eq!((gap.lowest.as_str(), gap.highest.as_str()), ("b", "a"));
+        let md = report.markdown();
+        assert!(md.contains("| c | 4 | 0 | n/a |"), "{md}");
+    }
+}
