@@ -218,8 +218,8 @@ fn stream(seed: u64, path: &Path, condition: &str, frame: u64) -> rand_chacha::C
 /// A perturbed image and the path its report names.
 type Labelled = (String, RgbImage);
 
-/// Scores `(file, condition, index in decoded)` pairs: images in one batch, recordings and
-/// videos one by one.
+/// Scores `(file, condition, index in decoded)` pairs: images in one batch, recordings in
+/// parallel, videos one by one.
 fn score_pairs(
     bench: &Bench,
     set: &BenchSet,
@@ -262,17 +262,15 @@ fn score_pairs(
     for (n, r) in slots.into_iter().zip(scanner.scan_decoded_images(batch)) {
         reports[n] = Some(r);
     }
-    for (n, &(i, c, k)) in pairs.iter().enumerate() {
-        if reports[n].is_some() {
-            continue;
-        }
-        let path = &set.samples[i].path;
-        let label = path.display().to_string();
-        let cond = set.conditions[c];
-        reports[n] = Some(match &decoded[k] {
-            Decoded::Image(_) => unreachable!("images are scored above"),
-            Decoded::Failed(e) => FileReport::failed(label, MediaKind::Unknown, e.clone()),
+    // Recordings: perturbed (codecs run ffmpeg) and scored in parallel.
+    let recordings: Vec<(usize, FileReport)> = pairs
+        .par_iter()
+        .enumerate()
+        .filter_map(|(n, &(i, c, k))| match &decoded[k] {
             Decoded::Audio(x) => {
+                let path = &set.samples[i].path;
+                let label = path.display().to_string();
+                let cond = set.conditions[c];
                 let perturbed = match cond {
                     Condition::Clean => Ok(x.clone()),
                     Condition::Perturbed(p) => p.apply_audio(
@@ -281,14 +279,36 @@ fn score_pairs(
                         &mut stream(bench.seed, path, &cond.label(), 0),
                     ),
                 };
-                match perturbed {
-                    Ok(x) => scanner.scan_samples(label, MediaKind::Audio, &x),
-                    Err(e) => FileReport::failed(
-                        label,
-                        MediaKind::Audio,
-                        format!("{}: {e}", cond.label()),
-                    ),
-                }
+                Some((
+                    n,
+                    match perturbed {
+                        Ok(x) => scanner.scan_samples(label, MediaKind::Audio, &x),
+                        Err(e) => FileReport::failed(
+                            label,
+                            MediaKind::Audio,
+                            format!("{}: {e}", cond.label()),
+                        ),
+                    },
+                ))
+            }
+            _ => None,
+        })
+        .collect();
+    for (n, r) in recordings {
+        reports[n] = Some(r);
+    }
+    for (n, &(i, c, k)) in pairs.iter().enumerate() {
+        if reports[n].is_some() {
+            continue;
+        }
+        let path = &set.samples[i].path;
+        let label = path.display().to_string();
+        let cond = set.conditions[c];
+        reports[n] = Some(match &decoded[k] {
+            Decoded::Failed(e) => FileReport::failed(label, MediaKind::Unknown, e.clone()),
+            // Scored above (every image and recording pair has its report by now).
+            Decoded::Image(_) | Decoded::Audio(_) => {
+                FileReport::failed(label, MediaKind::Unknown, "not scored".into())
             }
             Decoded::Video => match cond {
                 Condition::Clean => scanner.scan_file(path),
