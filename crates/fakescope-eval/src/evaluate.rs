@@ -19,7 +19,7 @@
 
 use fakescope_metrics::calibration::Calibration;
 use fakescope_metrics::dcf::{self, DcfParams};
-use fakescope_metrics::{MetricError, Trials, cllr, eer, roc, threshold};
+use fakescope_metrics::{MetricError, Trials, cllr, ece, eer, roc, threshold};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -298,7 +298,25 @@ fn metrics(trials: &Trials, ctx: &Context) -> Vec<Metric> {
         cllr::min_cllr_ranked(&ranked),
         None,
     ));
+    out.push(metric(
+        "ece",
+        "expected calibration error, 15 equal-width bins (Guo et al. 2017; torchmetrics BinaryCalibrationError)",
+        fake_probabilities(trials, ctx).and_then(|p| ece::ece(&p, trials.labels(), ece::ECE_BINS)),
+        None,
+    ));
     out
+}
+
+/// The trials' fake probabilities: probabilities as they are (oriented fake), LLRs as the
+/// posterior at prior 0.5; other scores have none.
+fn fake_probabilities(trials: &Trials, ctx: &Context) -> Result<Vec<f64>, MetricError> {
+    match ctx.kind {
+        ScoreKind::Probability => Ok(trials.scores().to_vec()),
+        ScoreKind::Llr => Ok(trials.scores().iter().map(|&l| sigmoid(l)).collect()),
+        ScoreKind::Score => Err(MetricError::InvalidParameter(
+            "scores are not probabilities: calibrate them (fakescope calibrate fit) first".into(),
+        )),
+    }
 }
 
 /// Accuracy, balanced accuracy, FPR and FNR at the threshold.
@@ -497,22 +515,13 @@ fn thin(n: usize, max: usize) -> Vec<usize> {
 
 /// Ten equal-width bins of predicted fake probability.
 fn reliability(p: impl Iterator<Item = f64>, labels: &[bool]) -> Vec<ReliabilityBin> {
-    const BINS: usize = 10;
-    let mut sum_p = [0.0f64; BINS];
-    let mut n_fake = [0u64; BINS];
-    let mut n = [0u64; BINS];
-    for (p, &f) in p.zip(labels) {
-        let b = ((p * BINS as f64) as usize).min(BINS - 1);
-        sum_p[b] += p;
-        n_fake[b] += u64::from(f);
-        n[b] += 1;
-    }
-    (0..BINS)
-        .filter(|&b| n[b] > 0)
+    let p: Vec<f64> = p.collect();
+    ece::reliability_bins(&p, labels, 10)
+        .into_iter()
         .map(|b| ReliabilityBin {
-            mean_predicted: sum_p[b] / n[b] as f64,
-            fraction_fake: n_fake[b] as f64 / n[b] as f64,
-            count: n[b],
+            mean_predicted: b.mean_predicted,
+            fraction_fake: b.fraction_fake,
+            count: b.count,
         })
         .collect()
 }

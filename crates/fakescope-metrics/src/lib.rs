@@ -23,12 +23,14 @@
 //! | Cllr, minCllr, PAV | [`cllr`] |
 //! | a-DCF, t-DCF, t-EER (ASVspoof 5 Track 2) | [`sasv`] |
 //! | affine logistic calibration (BOSARIS objective) | [`calibration`] |
+//! | expected calibration error, reliability bins (Guo et al. 2017) | [`ece`] |
 //! | temporal localization AP / AR (AV-Deepfake1M, LAV-DF) | [`localization`] |
 #![deny(missing_docs)]
 
 pub mod calibration;
 pub mod cllr;
 pub mod dcf;
+pub mod ece;
 pub mod eer;
 mod error;
 pub mod localization;
