@@ -52,6 +52,15 @@ pub fn run(global: &GlobalArgs, args: &BenchArgs) -> Result<bool> {
             }
             current.set_length(p.total);
             current.set_position(p.done);
+            if p.done == p.total {
+                // Also a line for logs, where the bar is not drawn.
+                current.suspend(|| {
+                    eprintln!(
+                        "fakescope: set {}: {} files x conditions scored (the rest were cached)",
+                        p.set, p.total
+                    )
+                });
+            }
         };
         fakescope_bench::run::run(&bench, &Loader { global }, &mut cache, &progress)?;
         if let Some(b) = bar.into_inner().expect("progress bar lock") {
