@@ -24,6 +24,7 @@
 //! | a-DCF, t-DCF, t-EER (ASVspoof 5 Track 2) | [`sasv`] |
 //! | affine logistic calibration (BOSARIS objective) | [`calibration`] |
 //! | expected calibration error, reliability bins (Guo et al. 2017) | [`ece`] |
+//! | logistic fusion of several detectors' scores | [`fusion`] |
 //! | temporal localization AP / AR (AV-Deepfake1M, LAV-DF) | [`localization`] |
 #![deny(missing_docs)]
 
@@ -33,6 +34,7 @@ pub mod dcf;
 pub mod ece;
 pub mod eer;
 mod error;
+pub mod fusion;
 pub mod localization;
 pub mod roc;
 pub mod sasv;
