@@ -54,6 +54,46 @@ impl Fusion {
     }
 }
 
+/// A fusion of named detectors as `fakescope calibrate fuse` writes it and `scan --combine
+/// fusion` applies it: the inputs are the logits of the detectors' fake probabilities, in the
+/// order of `detectors`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DetectorFusion {
+    /// `logistic_fusion`.
+    pub method: String,
+    /// The detectors, in the order of the weights.
+    pub detectors: Vec<String>,
+    /// What each input is: `logit of the detector's fake probability`.
+    pub input: String,
+    /// The weights and offset.
+    pub fusion: Fusion,
+    /// The files it was fitted on (development data, never a test set).
+    pub fitted_on: Vec<String>,
+}
+
+impl DetectorFusion {
+    /// The method's name in the file.
+    pub const METHOD: &'static str = "logistic_fusion";
+
+    /// The fused fake probability (the posterior at prior 0.5 of the fused LLR) from each
+    /// detector's fake probability, looked up by name; `Err` names the first detector without
+    /// a finite probability.
+    pub fn fake_probability(&self, score: impl Fn(&str) -> Option<f64>) -> Result<f64, String> {
+        let mut x = Vec::with_capacity(self.detectors.len());
+        for name in &self.detectors {
+            match score(name) {
+                Some(p) if p.is_finite() => {
+                    let p = p.clamp(1e-12, 1.0 - 1e-12);
+                    x.push((p / (1.0 - p)).ln());
+                }
+                _ => return Err(format!("{name} gave no score")),
+            }
+        }
+        Ok(sigmoid(self.fusion.llr(&x)))
+    }
+}
+
 /// `ln(1 + e^x)` without overflow.
 fn softplus(x: f64) -> f64 {
     if x > 0.0 {

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use fakescope_media::{AudioLimits, ImageLimits, Limits, Media, MediaError, MediaKind as Sniffed};
+use fakescope_metrics::fusion::DetectorFusion;
 use fakescope_models::{AudioDetector, InputSpec};
 use rayon::prelude::*;
 
@@ -59,6 +60,10 @@ pub struct ScanOptions {
     pub frame_filter: Option<FrameFilter>,
     /// Folder the heatmaps of images are written to (`scan --heatmaps`; none by default).
     pub heatmaps: Option<PathBuf>,
+    /// A logistic fusion of the detectors (`scan --combine fusion --fusion FILE`): the file's
+    /// probability is the fusion of its detectors' probabilities instead of the modalities'
+    /// most severe one (none by default).
+    pub fusion: Option<Arc<DetectorFusion>>,
 }
 
 impl Default for ScanOptions {
@@ -77,6 +82,7 @@ impl Default for ScanOptions {
             image_crops: 4,
             frame_filter: None,
             heatmaps: None,
+            fusion: None,
         }
     }
 }
@@ -425,7 +431,9 @@ impl Scanner {
     }
 
     /// Sets [`FileReport::calibrated`]: true when the report has detector scores and every
-    /// one of them is calibrated.
+    /// one of them is calibrated. With a fusion, the file's probability becomes the fused one
+    /// (calibrated by construction: fitted on labelled development data) when every fused
+    /// detector scored the file; otherwise it stays as it was, with a note.
     fn mark_calibration(&self, mut report: FileReport) -> FileReport {
         let calibrated = self.calibrated_names();
         report.calibrated = !report.detectors.is_empty()
@@ -433,6 +441,32 @@ impl Scanner {
                 .detectors
                 .iter()
                 .all(|d| calibrated.contains(&d.name.as_str()));
+        if let Some(fusion) = &self.options.fusion
+            && report.error.is_none()
+            && !report.detectors.is_empty()
+        {
+            let fused = fusion.fake_probability(|name| {
+                report
+                    .detectors
+                    .iter()
+                    .find(|d| d.name == name)
+                    .map(|d| d.fake_probability)
+            });
+            match fused {
+                Ok(p) => {
+                    report.fake_probability = Some(p);
+                    report.verdict = self.options.thresholds.verdict(Some(p));
+                    report.calibrated = true;
+                }
+                Err(why) => {
+                    let note = format!("fusion not applied: {why}");
+                    report.note = Some(match report.note.take() {
+                        Some(n) => format!("{n}; {note}"),
+                        None => note,
+                    });
+                }
+            }
+        }
         report
     }
 

@@ -153,6 +153,7 @@ impl ScanSettings {
             image_crops: self.image_crops,
             frame_filter: None,
             heatmaps: None,
+            fusion: None,
         })
     }
 }

@@ -276,7 +276,7 @@ pub struct TrainArgs {
 }
 
 /// How to read score files (shared by `eval` and `calibrate`).
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Reading scores")]
 pub struct ScoreInputArgs {
     /// ASVspoof key file (`filename cm-label`) or ASVspoof 2019/2021/5 protocol file giving the
@@ -483,6 +483,28 @@ pub enum CalibrateCommand {
         #[arg(short, long, value_name = "FILE")]
         output: PathBuf,
     },
+    /// Fit a logistic fusion of several detectors on development scans (`fakescope scan --json`
+    /// output with labels), for `fakescope scan --combine fusion --fusion FILE`.
+    Fuse {
+        /// Development scans (JSON Lines of `fakescope scan`; never the test set).
+        #[arg(long, required = true, value_name = "SCAN.jsonl", num_args = 1..)]
+        dev: Vec<PathBuf>,
+
+        /// A detector to fuse, as named in the scans; two or more.
+        #[arg(long = "fuse", required = true, value_name = "NAME")]
+        detectors: Vec<String>,
+
+        #[command(flatten)]
+        input: ScoreInputArgs,
+
+        /// Target prior of fake trials in the objective.
+        #[arg(long, default_value_t = 0.5, value_name = "P")]
+        prior: f64,
+
+        /// Where to write the fusion (JSON).
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
+    },
     /// Write calibrated scores (fake-vs-real LLRs) as CSV: id, label, fake_llr.
     Apply {
         /// The calibration from `fakescope calibrate fit`.
@@ -575,9 +597,15 @@ pub struct ScanArgs {
     #[arg(long, value_enum, default_value_t = PoolArg::Mean)]
     pub aggregate: PoolArg,
 
-    /// How detector scores pool into the file score when several detectors run.
-    #[arg(long, value_enum, default_value_t = PoolArg::Mean)]
-    pub combine: PoolArg,
+    /// How detector scores pool into the file score when several detectors run. `fusion`: a
+    /// logistic fusion fitted on labelled development data (`fakescope calibrate fuse`), given
+    /// with --fusion; the file's probability is then the fused, calibrated one.
+    #[arg(long, value_enum, default_value_t = CombineArg::Mean)]
+    pub combine: CombineArg,
+
+    /// The fusion for `--combine fusion` (JSON from `fakescope calibrate fuse`).
+    #[arg(long, value_name = "FILE")]
+    pub fusion: Option<PathBuf>,
 
     /// likely_fake at or above this fake probability.
     #[arg(long, default_value_t = 0.5, value_name = "P")]
@@ -699,6 +727,26 @@ pub enum PoolArg {
     Mean,
     /// Maximum.
     Max,
+}
+
+/// `--combine`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CombineArg {
+    /// Arithmetic mean.
+    Mean,
+    /// Maximum.
+    Max,
+    /// A logistic fusion (`--fusion FILE`); within a modality the detectors are averaged.
+    Fusion,
+}
+
+impl From<CombineArg> for fakescope_scan::aggregate::Pool {
+    fn from(c: CombineArg) -> Self {
+        match c {
+            CombineArg::Mean | CombineArg::Fusion => Self::Mean,
+            CombineArg::Max => Self::Max,
+        }
+    }
 }
 
 impl From<PoolArg> for fakescope_scan::aggregate::Pool {

@@ -9,7 +9,7 @@ use fakescope_scan::walk::{Entry, walk};
 use fakescope_scan::{FileReport, ImageStage, MediaKind, ScanSettings, Scanner};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::cli::{CropArg, GlobalArgs, ScanArgs};
+use crate::cli::{CombineArg, CropArg, GlobalArgs, ScanArgs};
 use crate::print;
 
 /// Detectors run when `--detector` is not given: speech and faces. A default whose model is not
@@ -76,6 +76,44 @@ pub fn build_scanner(global: &GlobalArgs, settings: &ScanSettings) -> Result<Sca
 /// Runs the scan; returns whether every file was scanned.
 pub fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<bool> {
     let mut scanner = build_scanner(global, &settings(args))?;
+    match (args.combine, &args.fusion) {
+        (CombineArg::Fusion, Some(path)) => {
+            let fusion: fakescope_metrics::fusion::DetectorFusion = serde_json::from_str(
+                &std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read {}", path.display()))?,
+            )
+            .with_context(|| {
+                format!(
+                    "{} is not a fusion from `fakescope calibrate fuse`",
+                    path.display()
+                )
+            })?;
+            let names = scanner.detector_names();
+            if let Some(missing) = fusion
+                .detectors
+                .iter()
+                .find(|d| !names.contains(&d.as_str()))
+            {
+                anyhow::bail!(
+                    "{} fuses `{missing}`, which this scan does not run (detectors: {})",
+                    path.display(),
+                    names.join(", ")
+                );
+            }
+            let options = fakescope_scan::ScanOptions {
+                fusion: Some(std::sync::Arc::new(fusion)),
+                ..scanner.options().clone()
+            };
+            scanner = scanner.with_options(options)?;
+        }
+        (CombineArg::Fusion, None) => {
+            anyhow::bail!(
+                "--combine fusion needs --fusion FILE (fit one with `fakescope calibrate fuse`)"
+            )
+        }
+        (_, Some(_)) => anyhow::bail!("--fusion is used with --combine fusion"),
+        (_, None) => {}
+    }
     if let Some(dir) = &args.heatmaps {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the heatmap folder {}", dir.display()))?;

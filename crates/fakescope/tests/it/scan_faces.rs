@@ -259,3 +259,108 @@ fn video_tracks_timeline_and_audio() {
         .collect();
     assert_eq!(names, ["aasist", "meso4-df"]);
 }
+
+/// `calibrate fuse` fits a logistic fusion of two face detectors on labelled scans, and
+/// `scan --combine fusion --fusion FILE` gives each file the fused, calibrated probability.
+#[test]
+fn detectors_fuse_on_development_scans() {
+    let (Some(models), Some(crops)) = (
+        models_dir_or_skip("detectors_fuse_on_development_scans"),
+        sample_crops("detectors_fuse_on_development_scans"),
+    ) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let scan = |extra: &[&str]| {
+        let out = run(fakescope(&models)
+            .args([
+                "--quiet",
+                "scan",
+                "--json",
+                "--crops",
+                "-d",
+                "meso4-df",
+                "-d",
+                "mesoinception4-df",
+            ])
+            .args(extra)
+            .arg(&crops));
+        assert_exit(&out, 0);
+        out
+    };
+    let dev = tmp.path().join("dev.jsonl");
+    std::fs::write(&dev, &scan(&[]).stdout).unwrap();
+    let fusion = tmp.path().join("fusion.json");
+    let out = run(fakescope(&models)
+        .args(["calibrate", "fuse", "--dev"])
+        .arg(&dev)
+        .args(["--fuse", "meso4-df", "--fuse", "mesoinception4-df"])
+        .args(["--label-from-dir", "fake=df,real=real", "-o"])
+        .arg(&fusion));
+    assert_exit(&out, 0);
+    let f: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&fusion).unwrap()).unwrap();
+    assert_eq!(f["method"], "logistic_fusion");
+    let w: Vec<f64> = f["fusion"]["weights"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let b = f["fusion"]["bias"].as_f64().unwrap();
+    assert_eq!(w.len(), 2);
+
+    let fused = scan(&["--combine", "fusion", "--fusion", fusion.to_str().unwrap()]);
+    for r in json_lines(&fused) {
+        let p = |name: &str| {
+            let d = r["detectors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|d| d["name"] == name)
+                .unwrap();
+            let p = d["fake_probability"]
+                .as_f64()
+                .unwrap()
+                .clamp(1e-12, 1.0 - 1e-12);
+            (p / (1.0 - p)).ln()
+        };
+        let llr = w[0] * p("meso4-df") + w[1] * p("mesoinception4-df") + b;
+        let want = 1.0 / (1.0 + (-llr).exp());
+        let got = r["fake_probability"].as_f64().unwrap();
+        assert!((got - want).abs() < 1e-9, "{r}");
+        assert_eq!(r["calibrated"], true, "{r}");
+    }
+    // The four crops are separable: the fusion ranks every fake above every real.
+    let reports = json_lines(&fused);
+    let p = |name: &str| {
+        by_name(&reports, name)["fake_probability"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(p("df00204.jpg").min(p("df01254.jpg")) > p("real00240.jpg").max(p("real00772.jpg")));
+
+    // Mistakes: no fusion file; a fusion of a detector the scan does not run.
+    let out = run(fakescope(&models)
+        .args(["scan", "--crops", "-d", "meso4-df", "--combine", "fusion"])
+        .arg(&crops));
+    assert_exit(&out, 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--combine fusion needs --fusion FILE"));
+    let out = run(fakescope(&models)
+        .args([
+            "scan",
+            "--crops",
+            "-d",
+            "meso4-df",
+            "--combine",
+            "fusion",
+            "--fusion",
+        ])
+        .arg(&fusion)
+        .arg(&crops));
+    assert_exit(&out, 2);
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("fuses `mesoinception4-df`, which this scan does not run")
+    );
+}
