@@ -339,6 +339,47 @@ impl FaceStage {
         problems
     }
 
+    /// Heatmaps of the face in `image` that best overlaps `bbox` (a video track's face in its
+    /// most suspicious frame): one PNG per detector in `dir`, named after `label` and `what`,
+    /// or why not (no finder, no face there, a file that cannot be written).
+    pub fn heatmaps_at(
+        &self,
+        image: &RgbImage,
+        bbox: [f32; 4],
+        label: &str,
+        what: &str,
+        dir: &Path,
+        batch_size: usize,
+    ) -> Result<Vec<String>, String> {
+        let finder = self.finder.as_ref().ok_or("no face finder")?;
+        let face = finder
+            .find(image)?
+            .into_iter()
+            .map(|f| (fakescope_faces::iou(&f.bbox, &bbox), f))
+            .filter(|(overlap, _)| *overlap > 0.3)
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, f)| f)
+            .ok_or("the face was not found again in its frame")?;
+        let crops: Vec<RgbImage> = self
+            .sizes
+            .iter()
+            .map(|&size| finder.crop(image, &face, size))
+            .collect::<Option<_>>()
+            .ok_or("the face cannot be cut out")?;
+        self.detectors
+            .iter()
+            .zip(&self.size_of)
+            .map(|(detector, &size_index)| {
+                let crop = &crops[size_index];
+                let name = detector.info().name;
+                let map = explain::occlusion(detector.as_ref(), crop, explain::GRID, batch_size)?;
+                let path = dir.join(explain::file_name(label, &format!("{what}-{name}")));
+                explain::write_png(&explain::overlay(crop, &map), &path)?;
+                Ok(path.display().to_string())
+            })
+            .collect()
+    }
+
     /// Scores the faces of several images together. `images` pairs each report's path with its
     /// decoded image; the result has one report per image, in order. With `heatmaps`, every
     /// face's occlusion heatmaps are written there.

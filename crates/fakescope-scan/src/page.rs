@@ -169,6 +169,18 @@ fn file_card(out: &mut String, index: usize, r: &FileReport, options: &PageOptio
                     .map(|h| (format!("face {k}, {}", d.name), h))
             })
         })
+        .chain(r.tracks.iter().flat_map(|t| {
+            t.frames.iter().flat_map(move |f| {
+                f.detectors.iter().filter_map(move |d| {
+                    d.heatmap.as_ref().map(|h| {
+                        (
+                            format!("track {} at {:.1} s, {}", t.id, f.time_s, d.name),
+                            h,
+                        )
+                    })
+                })
+            })
+        }))
         .chain(r.image.iter().flat_map(|w| {
             w.detectors.iter().filter_map(|d| {
                 d.heatmap

@@ -544,7 +544,12 @@ impl Scanner {
                     )
                 });
             match scanned {
-                Ok(v) => Some(v),
+                Ok(mut v) => {
+                    if let (Some(dir), Some(faces)) = (&self.options.heatmaps, stages.faces) {
+                        notes.extend(self.track_heatmaps(path, &label, faces, &mut v, dir));
+                    }
+                    Some(v)
+                }
                 Err(e) => {
                     notes.push(format!("frames not scanned: {e}"));
                     None
@@ -638,6 +643,70 @@ impl Scanner {
         report.segments = segments;
         report.note = (!notes.is_empty()).then(|| notes.join("; "));
         report
+    }
+
+    /// Heatmaps of each face track of a scanned video, in its most suspicious frame: the frame
+    /// is decoded again (and filtered as the scan filtered it), the face found again, and each
+    /// detector's occlusion map written to `dir`; the paths go into that frame's scores.
+    /// Returns notes for the tracks that got none.
+    fn track_heatmaps(
+        &self,
+        path: &Path,
+        label: &str,
+        faces: &FaceStage,
+        visual: &mut video::VisualScan,
+        dir: &Path,
+    ) -> Vec<String> {
+        let mut notes = Vec::new();
+        let reader = match VideoReader::open(path, &self.options.video.limits) {
+            Ok(r) => r,
+            Err(e) => return vec![format!("no heatmaps: {e}")],
+        };
+        for track in &mut visual.tracks {
+            let Some(worst) = track
+                .frames
+                .iter_mut()
+                .max_by(|a, b| a.fake_probability.total_cmp(&b.fake_probability))
+            else {
+                continue;
+            };
+            let frame = reader
+                .frames(&[worst.frame])
+                .map_err(|e| e.to_string())
+                .and_then(|mut frames| {
+                    frames
+                        .next()
+                        .ok_or_else(|| "the frame could not be decoded again".to_string())?
+                        .map_err(|e| e.to_string())
+                })
+                .and_then(|f| {
+                    RgbImage::from_raw(f.width, f.height, f.rgb)
+                        .ok_or_else(|| "a decoded frame has the wrong size".to_string())
+                })
+                .and_then(|img| match &self.options.frame_filter {
+                    Some(filter) => (filter.0)(worst.frame, img),
+                    None => Ok(img),
+                });
+            let written = frame.and_then(|img| {
+                faces.heatmaps_at(
+                    &img,
+                    worst.bbox,
+                    label,
+                    &format!("track{}-frame{}", track.id, worst.frame),
+                    dir,
+                    self.options.batch_size,
+                )
+            });
+            match written {
+                Ok(paths) => {
+                    for (score, p) in worst.detectors.iter_mut().zip(paths) {
+                        score.heatmap = Some(p);
+                    }
+                }
+                Err(e) => notes.push(format!("no heatmap for track {}: {e}", track.id)),
+            }
+        }
+        notes
     }
 
     /// Scores decoded mono samples at the detectors' sample rate.

@@ -666,7 +666,8 @@ pub struct ScanArgs {
     /// the JSON (`faces[].detectors[].heatmap`, `image.detectors[].heatmap`): where each face
     /// detector saw the forgery (occlusion: an 8x8 grid of the face crop hidden cell by cell;
     /// red: evidence of a fake, blue: of a real face), and each whole-image detector's crop map.
-    /// Slower: every face is scored 65 times per detector.
+    /// In videos, each face track in its most suspicious frame. Slower: every face is scored 65
+    /// times per detector.
     #[arg(long, value_name = "DIR")]
     pub heatmaps: Option<PathBuf>,
 

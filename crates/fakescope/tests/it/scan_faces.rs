@@ -128,6 +128,54 @@ fn heatmaps_are_written_and_referenced() {
     }
     assert_ne!(names[0], names[1], "one file per detector");
     assert!(names[0].starts_with("df00204-") && names[0].ends_with("-face0-meso4-df.png"));
+
+    // A video: each track gets its heatmaps in its most suspicious frame.
+    if !have("ffmpeg") {
+        return;
+    }
+    let video = tmp.path().join("clip.mp4");
+    assert!(make_video(&crops, &video));
+    let out = run(fakescope(&models)
+        .args([
+            "scan",
+            "--json",
+            "--frames",
+            "4",
+            "-d",
+            "meso4-df",
+            "--heatmaps",
+        ])
+        .arg(&dir)
+        .arg(&video));
+    assert_exit(&out, 0);
+    let report = &json_lines(&out)[0];
+    let tracks = report["tracks"].as_array().unwrap();
+    assert!(!tracks.is_empty(), "{report}");
+    for t in tracks {
+        let frames = t["frames"].as_array().unwrap();
+        let worst = frames
+            .iter()
+            .max_by(|a, b| {
+                a["fake_probability"]
+                    .as_f64()
+                    .unwrap()
+                    .total_cmp(&b["fake_probability"].as_f64().unwrap())
+            })
+            .unwrap();
+        let png = worst["detectors"][0]["heatmap"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{t}"));
+        assert!(
+            png.contains("-track") && png.ends_with("-meso4-df.png"),
+            "{png}"
+        );
+        assert_eq!(image::image_dimensions(png).unwrap(), (256, 256));
+        let with_maps = frames
+            .iter()
+            .filter(|f| f["detectors"][0].get("heatmap").is_some())
+            .count();
+        assert_eq!(with_maps, 1, "one frame per track: {t}");
+    }
 }
 
 /// No face: n/a with a note; a grey JPEG of a face is scanned; a tiny image has no face; bad
