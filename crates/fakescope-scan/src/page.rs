@@ -15,6 +15,7 @@ use std::fmt::Write;
 use std::path::Path;
 
 use base64::Engine;
+use fakescope_eval::report::html::escape;
 use fakescope_media::resize::{Filter, resize_rgb};
 use fakescope_media::{ImageLimits, RgbImage};
 
@@ -404,22 +405,6 @@ fn timeline(r: &FileReport, thresholds: Thresholds) -> Option<String> {
     }
     svg.push_str("</svg><figcaption>fake probability over time; dashed: the fake threshold; shaded: segments over it</figcaption></figure>\n");
     Some(svg)
-}
-
-/// `s` as HTML text (also safe inside a quoted attribute).
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

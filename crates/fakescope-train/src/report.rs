@@ -4,6 +4,7 @@
 
 use fakescope_eval::evaluate::{EvalOptions, evaluate};
 use fakescope_eval::input::{HigherMeans, ScoreKind, ScoreTable};
+use fakescope_eval::report::html::escape;
 use fakescope_eval::report::{Series, html, line_chart};
 
 use crate::recipe::Recipe;
@@ -100,11 +101,4 @@ pub fn render(recipe: &Recipe, card: &ModelCard, log: &str, scores: &[(f64, bool
         }
         None => page,
     }
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }

@@ -116,8 +116,9 @@ fn table_to(out: &mut String, table: &Table) {
     out.push_str("</tbody>\n</table>\n");
 }
 
-/// `s` as HTML text (also safe inside a quoted attribute).
-fn escape(s: &str) -> String {
+/// `s` as HTML text (also safe inside a quoted attribute). Every HTML page fakescope writes
+/// escapes with it.
+pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
