@@ -10,6 +10,7 @@
 //! | `DELETE /v1/scans/{id}` | delete a job, its result and (unless shared) its upload |
 //! | `GET /v1/scans/{id}/file` | the uploaded file |
 //! | `GET /v1/detectors`, `GET /v1/models` | what can be scanned with |
+//! | `GET /v1/workers` | the processes that scan: healthy or not, what they take, when last heard from |
 //! | `GET /v1/openapi.json` | the OpenAPI 3.1 description |
 //! | `GET /healthz`, `GET /readyz`, `GET /metrics` | liveness, readiness, Prometheus |
 
@@ -31,8 +32,9 @@ use crate::blobs::Blobs;
 use crate::limits::RateLimiter;
 use crate::metrics::Metrics;
 use crate::problem::Problem;
-use crate::store::{Job, NewJob, Status, Store};
+use crate::store::{Job, JobStore, NewJob, Status};
 use crate::time::rfc3339;
+use crate::worker::Workers;
 use crate::{Config, Engine, ScanSettings};
 
 /// Longest `?wait=` accepted, in seconds.
@@ -42,7 +44,7 @@ pub const MAX_WAIT_S: f64 = 60.0;
 #[derive(Clone)]
 pub struct State {
     pub(crate) config: Arc<Config>,
-    pub(crate) store: Arc<Store>,
+    pub(crate) store: Arc<dyn JobStore>,
     pub(crate) blobs: Arc<Blobs>,
     pub(crate) engine: Arc<dyn Engine>,
     pub(crate) metrics: Arc<Metrics>,
@@ -54,14 +56,24 @@ pub struct State {
     /// Uploads being stored hold it shared; deleting uploads holds it alone, so an upload
     /// that a new job is about to use is never deleted as unreferenced.
     pub(crate) blob_lock: Arc<RwLock<()>>,
+    /// This process's workers.
+    pub(crate) workers: Arc<Workers>,
 }
 
 impl State {
     /// The shared state of a server.
-    pub fn new(config: Config, store: Store, blobs: Blobs, engine: Arc<dyn Engine>) -> Self {
+    /// The shared state of a server (`role` "serve") or a worker process ("worker").
+    pub fn new(
+        config: Config,
+        store: Box<dyn JobStore>,
+        blobs: Blobs,
+        engine: Arc<dyn Engine>,
+        role: &'static str,
+    ) -> Self {
+        let workers = Arc::new(Workers::new(role, config.workers.clone()));
         State {
             config: Arc::new(config),
-            store: Arc::new(store),
+            store: Arc::from(store),
             blobs: Arc::new(blobs),
             engine,
             metrics: Arc::default(),
@@ -69,6 +81,14 @@ impl State {
             queued: Arc::default(),
             finished: Arc::default(),
             blob_lock: Arc::default(),
+            workers,
+        }
+    }
+
+    /// Waits until no scan of this process is under way.
+    pub(crate) async fn idle(&self) {
+        while self.workers.running() > 0 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 }
@@ -76,10 +96,10 @@ impl State {
 /// Runs store work on the blocking pool.
 async fn db<T: Send + 'static>(
     state: &State,
-    f: impl FnOnce(&Store) -> Result<T, crate::store::StoreError> + Send + 'static,
+    f: impl FnOnce(&dyn JobStore) -> Result<T, crate::store::StoreError> + Send + 'static,
 ) -> Result<T, Problem> {
     let store = state.store.clone();
-    tokio::task::spawn_blocking(move || f(&store))
+    tokio::task::spawn_blocking(move || f(store.as_ref()))
         .await
         .map_err(|e| Problem::internal(format!("a store task failed: {e}")))?
         .map_err(Problem::from)
@@ -100,6 +120,7 @@ pub fn router(state: State) -> Router {
         .route("/v1/scans/{id}/file", get(get_file))
         .route("/v1/detectors", get(detectors))
         .route("/v1/models", get(models))
+        .route("/v1/workers", get(workers))
         .merge(crate::web::routes())
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -155,7 +176,9 @@ async fn metrics(axum::extract::State(state): axum::extract::State<State>) -> Re
                 header::CONTENT_TYPE,
                 "text/plain; version=0.0.4; charset=utf-8",
             )],
-            state.metrics.render(&counts, state.config.workers),
+            state
+                .metrics
+                .render(&counts, state.config.workers.slots, state.workers.healthy()),
         )
             .into_response(),
         Err(p) => p.into_response(),
@@ -426,9 +449,14 @@ async fn create_scan(
     let filename = sanitize_filename(name.as_deref().unwrap_or("upload"));
     let settings_json = serde_json::to_string(&settings)
         .map_err(|e| Problem::internal(format!("cannot encode the settings: {e}")))?;
+    let detectors = state.engine.detector_names(&settings);
     let guard = state.blob_lock.read().await;
     let (sha256, bytes) = writer.finish().await.map_err(io_problem)?;
     state.metrics.uploaded(bytes);
+    let path = state
+        .blobs
+        .path(&sha256)
+        .ok_or_else(|| Problem::internal("the upload's hash is not a hash"))?;
     let new = NewJob {
         owner: caller.owner.clone(),
         filename,
@@ -436,8 +464,9 @@ async fn create_scan(
         bytes: bytes as i64,
         sha256,
         settings: settings_json,
+        detectors,
     };
-    let job = db(&state, move |s| s.insert_job(new)).await?;
+    let job = db(&state, move |s| s.insert_job(new, &path)).await?;
     drop(guard);
     if job.status == Status::Queued {
         state.queued.notify_one();
@@ -656,6 +685,12 @@ async fn get_scan(
         }
     }
     let deadline = tokio::time::Instant::now() + Duration::from_secs_f64(wait);
+    // On a shared store the job may finish in another process, which cannot wake this one.
+    let poll = if state.store.is_shared() {
+        Duration::from_millis(250)
+    } else {
+        Duration::from_secs_f64(MAX_WAIT_S)
+    };
     loop {
         // Listen before looking, so a job finishing in between is not missed.
         let notified = state.finished.notified();
@@ -668,7 +703,8 @@ async fn get_scan(
         if job.status.is_final() || tokio::time::Instant::now() >= deadline {
             return Ok(axum::Json(job_view(&job, true)).into_response());
         }
-        let _ = tokio::time::timeout_at(deadline, notified).await;
+        let next = deadline.min(tokio::time::Instant::now() + poll);
+        let _ = tokio::time::timeout_at(next, notified).await;
     }
 }
 
@@ -740,10 +776,15 @@ async fn get_file(
     let job = db(&state, move |s| s.job(&owner, &jid))
         .await?
         .ok_or_else(|| Problem::not_found(format!("no job `{id}`")))?;
-    let path = state
-        .blobs
-        .path(&job.sha256)
-        .ok_or_else(|| Problem::not_found("the upload is no longer stored"))?;
+    let path = {
+        let state = state.clone();
+        let sha = job.sha256.clone();
+        tokio::task::spawn_blocking(move || crate::worker::local_upload(&state, &sha, true))
+            .await
+            .map_err(|e| Problem::internal(format!("reading the upload failed: {e}")))?
+            .map_err(Problem::not_found)?
+            .0
+    };
     let mut file = tokio::fs::File::open(&path)
         .await
         .map_err(|_| Problem::not_found("the upload is no longer stored"))?;
@@ -791,6 +832,18 @@ async fn detectors(
     _caller: Caller,
 ) -> Response {
     axum::Json(json!({ "detectors": state.engine.detectors() })).into_response()
+}
+
+async fn workers(
+    axum::extract::State(state): axum::extract::State<State>,
+    _caller: Caller,
+) -> Result<Response, Problem> {
+    let mut list = db(&state, |s| s.workers()).await?;
+    if !state.store.is_shared() {
+        // One process: this server is the only one that scans.
+        list.push(state.workers.state());
+    }
+    Ok(axum::Json(json!({ "workers": list })).into_response())
 }
 
 async fn models(

@@ -21,6 +21,26 @@ pub fn random_id(n: usize) -> std::io::Result<String> {
     Ok(hex(&bytes))
 }
 
+/// A new key named `name` as a store keeps it (with a fresh id), and the key itself.
+pub fn new_key(
+    name: &str,
+    rate_per_minute: Option<u32>,
+    max_active_jobs: Option<u32>,
+) -> Result<(crate::store::Key, String), crate::store::StoreError> {
+    use crate::store::StoreError;
+    let secret = generate().map_err(StoreError::Random)?;
+    let id = random_id(8).map_err(StoreError::Random)?;
+    let key = crate::store::Key {
+        id,
+        name: name.to_owned(),
+        created_at: crate::time::now_ms(),
+        revoked_at: None,
+        rate_per_minute,
+        max_active_jobs,
+    };
+    Ok((key, secret))
+}
+
 /// What the store keeps of a key: its SHA-256, hex.
 pub fn hash(key: &str) -> String {
     hex(&Sha256::digest(key.as_bytes()))

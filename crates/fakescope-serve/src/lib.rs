@@ -9,13 +9,18 @@
 //! client ──GET /v1/scans/{id}?wait=10──► the job, with the same JSON object `scan --json` prints
 //! ```
 //!
-//! - [`store::Store`]: jobs and API keys in one SQLite file. A job becomes visible only after its
-//!   upload is complete on disk; its result and its `done` status are written in one
-//!   transaction; at start-up, jobs left `running` by a crash go back to the queue.
+//! - [`store::JobStore`]: jobs and API keys in one SQLite file (the default), or in a PostgreSQL
+//!   database shared by many `fakescope serve` and `fakescope worker` processes
+//!   (`--store postgres://…`; the uploads then live in the database too). A job becomes
+//!   visible only after its upload is complete; its result and its `done` status are written
+//!   in one transaction, by the current claim only; jobs of a crashed process go back to the
+//!   queue (at start-up for SQLite, when their lease expires for PostgreSQL).
 //! - [`blobs::Blobs`]: the content-addressed folder of uploads (`<data>/blobs/ab/abcd…`),
 //!   written through a temporary file, synced and renamed, so a half-written upload is never
 //!   seen under its name.
 //! - [`api`]: the routes, keys, limits, RFC 9457 problem details.
+//! - [`worker`]: the workers, in `serve` and in `fakescope worker` ([`work`]): claim, renew
+//!   the lease while scanning, store the result; backoff while the store is away.
 //! - [`Engine`]: what runs a scan. The binary implements it with the real detectors; the crate
 //!   needs nothing but this trait, so every detector the binary knows is served.
 #![deny(missing_docs)]
@@ -28,9 +33,11 @@ pub mod metrics;
 pub mod openapi;
 pub mod problem;
 pub mod store;
+#[doc(hidden)]
+pub mod temp_postgres;
 pub mod time;
 pub mod web;
-mod worker;
+pub mod worker;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -51,6 +58,12 @@ pub trait Engine: Send + Sync + 'static {
     fn detectors(&self) -> serde_json::Value;
     /// The models (installed or not), for `GET /v1/models`.
     fn models(&self) -> serde_json::Value;
+    /// The detectors a scan with these settings runs (the defaults spelled out when the
+    /// settings name none), so that workers restricted to some detectors take only the jobs
+    /// they can do.
+    fn detector_names(&self, settings: &ScanSettings) -> Vec<String> {
+        settings.detectors.clone()
+    }
 }
 
 /// Upload limits per kind of media, checked while the upload streams in.
@@ -88,10 +101,14 @@ pub struct Config {
     pub bind: SocketAddr,
     /// Folder of the store (`fakescope.db`) and the uploads.
     pub data_dir: PathBuf,
+    /// The job store: `None` for the SQLite file in `data_dir`, or a PostgreSQL URL shared
+    /// with other processes.
+    pub store: Option<String>,
     /// Serve without API keys (only allowed on a loopback address).
     pub no_auth: bool,
-    /// Scans run at once (default: half the cores, at least 1).
-    pub workers: usize,
+    /// How this process scans: slots (scans at once; default half the cores, at least 1;
+    /// 0 for an API node that only takes uploads), which jobs, the lease.
+    pub workers: worker::WorkerOptions,
     /// Results and uploads are deleted this long after the job finished.
     pub retention: Duration,
     /// Upload size limits.
@@ -113,12 +130,12 @@ pub struct Config {
 impl Config {
     /// The defaults with the given data folder.
     pub fn new(data_dir: PathBuf) -> Self {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         Config {
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir,
+            store: None,
             no_auth: false,
-            workers: (cores / 2).max(1),
+            workers: worker::WorkerOptions::default(),
             retention: Duration::from_secs(7 * 24 * 3600),
             uploads: UploadLimits::default(),
             rate_per_minute: 120,
@@ -129,9 +146,21 @@ impl Config {
         }
     }
 
-    /// The SQLite file of this configuration.
-    pub fn db_path(&self) -> PathBuf {
-        self.data_dir.join("fakescope.db")
+    /// Opens this configuration's store. A shared store that does not answer yet (a database
+    /// starting beside this process) is waited for, up to a minute.
+    pub fn open_store(&self) -> Result<Box<dyn store::JobStore>, store::StoreError> {
+        let started = std::time::Instant::now();
+        let mut wait = Duration::from_secs(1);
+        loop {
+            match store::open(self.store.as_deref(), &self.data_dir) {
+                Err(e) if e.is_transient() && started.elapsed() < Duration::from_secs(60) => {
+                    eprintln!("fakescope: waiting for the job store: {e}");
+                    std::thread::sleep(wait);
+                    wait = (wait * 2).min(Duration::from_secs(10));
+                }
+                other => return other,
+            }
+        }
     }
 }
 
@@ -154,6 +183,11 @@ pub enum StartError {
         /// Why.
         source: std::io::Error,
     },
+    /// `fakescope worker` on a store only one process may use.
+    #[error(
+        "`fakescope worker` needs a shared store (--store postgres://…); {0} belongs to one `fakescope serve` process, whose own workers scan"
+    )]
+    NotShared(String),
     /// Other I/O.
     #[error("{0}")]
     Io(#[from] std::io::Error),
@@ -171,7 +205,12 @@ pub async fn serve(
         return Err(StartError::NoAuthNotLoopback(config.bind));
     }
     std::fs::create_dir_all(&config.data_dir)?;
-    let store = store::Store::open(&config.db_path())?;
+    let store = {
+        let config = config.clone();
+        tokio::task::spawn_blocking(move || config.open_store())
+            .await
+            .map_err(std::io::Error::other)??
+    };
     let blobs = blobs::Blobs::open(&config.data_dir.join("blobs"))?;
     let recovered = store.recover()?;
     if recovered > 0 {
@@ -184,11 +223,51 @@ pub async fn serve(
             source,
         })?;
     let addr = listener.local_addr()?;
-    let state = api::State::new(config, store, blobs, engine);
+    let state = api::State::new(config, store, blobs, engine, "serve");
     worker::start(state.clone());
+    tokio::spawn(worker::sweep(state.clone()));
     let app = api::router(state.clone());
     ready(addr);
     accept(listener, app, state.config.header_timeout).await;
+    state
+        .workers
+        .stopping
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    worker::leave(&state).await;
+    Ok(())
+}
+
+/// `fakescope worker`: scans the jobs of a shared store, no HTTP, until Ctrl-C / SIGTERM; then
+/// finishes the scans under way (up to [`SHUTDOWN_GRACE`] × 6) and leaves. `ready` is called
+/// once the store is open, with this worker's id.
+pub async fn work(
+    config: Config,
+    engine: Arc<dyn Engine>,
+    ready: impl FnOnce(&str),
+) -> Result<(), StartError> {
+    std::fs::create_dir_all(&config.data_dir)?;
+    let store = {
+        let config = config.clone();
+        tokio::task::spawn_blocking(move || config.open_store())
+            .await
+            .map_err(std::io::Error::other)??
+    };
+    if !store.is_shared() {
+        return Err(StartError::NotShared(store.describe()));
+    }
+    let blobs = blobs::Blobs::open(&config.data_dir.join("blobs"))?;
+    let state = api::State::new(config, store, blobs, engine, "worker");
+    worker::start(state.clone());
+    ready(&state.workers.id);
+    shutdown_signal().await;
+    state
+        .workers
+        .stopping
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    eprintln!("fakescope worker: stopping; finishing the scans under way");
+    // Scans under way end within the grace, or their leases expire and others take them.
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE * 6, state.idle()).await;
+    worker::leave(&state).await;
     Ok(())
 }
 

@@ -97,7 +97,7 @@ impl Metrics {
     }
 
     /// The exposition text, with the jobs per state read from the store.
-    pub fn render(&self, jobs: &[(Status, i64)], workers: usize) -> String {
+    pub fn render(&self, jobs: &[(Status, i64)], workers: usize, healthy: bool) -> String {
         let m = self.lock();
         let mut out = String::new();
         out.push_str(
@@ -141,6 +141,12 @@ impl Metrics {
             "# HELP fakescope_workers Scans that can run at once.\n\
              # TYPE fakescope_workers gauge\nfakescope_workers {workers}"
         );
+        let _ = writeln!(
+            out,
+            "# HELP fakescope_worker_healthy 1 when this process's models load and it takes jobs.\n\
+             # TYPE fakescope_worker_healthy gauge\nfakescope_worker_healthy {}",
+            u8::from(healthy)
+        );
         out.push_str(
             "# HELP fakescope_scan_duration_seconds Model time per scanned file (decoding, faces, detectors).\n\
              # TYPE fakescope_scan_duration_seconds histogram\n",
@@ -172,7 +178,7 @@ mod tests {
         m.request("GET", "/v1/scans/{id}", 200, 0.003);
         m.request("GET", "/v1/scans/{id}", 200, 0.2);
         m.scan("image", Status::Done, 1.5);
-        let text = m.render(&[(Status::Queued, 2), (Status::Done, 5)], 1);
+        let text = m.render(&[(Status::Queued, 2), (Status::Done, 5)], 1, true);
         assert!(text.contains(
             "fakescope_http_requests_total{method=\"GET\",route=\"/v1/scans/{id}\",status=\"200\"} 2"
         ));

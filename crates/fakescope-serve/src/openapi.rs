@@ -188,6 +188,13 @@ pub fn build() -> Value {
                     "responses": with(ok_json("Models", json!({"type": "object", "required": ["models"], "properties": {"models": {"type": "array", "items": {"type": "object"}}}})), &["401", "429"])
                 }
             },
+            "/v1/workers": {
+                "get": {
+                    "operationId": "listWorkers",
+                    "summary": "The processes that scan: healthy or not, the jobs they take, seconds since the store last heard from them",
+                    "responses": with(ok_json("Workers", json!({"type": "object", "required": ["workers"], "properties": {"workers": {"type": "array", "items": {"type": "object", "required": ["id", "role", "healthy"], "properties": {"id": {"type": "string"}, "role": {"type": "string", "enum": ["serve", "worker"]}, "host": {"type": "string"}, "pid": {"type": "integer"}, "slots": {"type": "integer"}, "started_at": {"type": "integer"}, "healthy": {"type": "boolean"}, "error": {"type": ["string", "null"]}, "filter": {"type": "object"}, "jobs_done": {"type": "integer"}, "seen_s_ago": {"type": ["number", "null"]}}}}}})), &["401", "429"])
+                }
+            },
             "/v1/openapi.json": {
                 "get": {
                     "operationId": "openapi",

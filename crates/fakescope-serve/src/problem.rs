@@ -118,21 +118,25 @@ impl IntoResponse for Problem {
 
 impl From<crate::store::StoreError> for Problem {
     fn from(e: crate::store::StoreError) -> Self {
-        use rusqlite::ErrorCode;
-        let code = match &e {
-            crate::store::StoreError::Sqlite { source, .. } => source.sqlite_error_code(),
-            crate::store::StoreError::Random(_) => None,
+        use crate::store::StoreError;
+        let disk_full = match &e {
+            StoreError::Sqlite { source, .. } => {
+                source.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull)
+            }
+            StoreError::Postgres { source, .. } => {
+                source.code() == Some(&postgres::error::SqlState::DISK_FULL)
+            }
+            StoreError::Io { source, .. } => source.kind() == std::io::ErrorKind::StorageFull,
+            _ => false,
         };
-        match code {
-            Some(ErrorCode::DiskFull) => {
-                Problem::insufficient_storage(format!("the server's disk is full: {e}"))
-            }
-            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
-                let mut p = Problem::unavailable(format!("the job store is busy, retry: {e}"));
-                p.retry_after = Some(1);
-                p
-            }
-            _ => Problem::internal(format!("the job store failed: {e}")),
+        if disk_full {
+            Problem::insufficient_storage(format!("the server's disk is full: {e}"))
+        } else if e.is_transient() {
+            let mut p = Problem::unavailable(format!("the job store is unavailable, retry: {e}"));
+            p.retry_after = Some(1);
+            p
+        } else {
+            Problem::internal(format!("the job store failed: {e}"))
         }
     }
 }

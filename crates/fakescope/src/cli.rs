@@ -100,6 +100,13 @@ pub enum Command {
     /// OUT/report.md, report.html and report.json: the cross-dataset matrix with bootstrap
     /// intervals, robustness curves and fairness gaps. See plans/ for examples.
     Bench(BenchArgs),
+    /// Scan the jobs of a shared store (--store postgres://…), without HTTP: any number of
+    /// workers on any number of machines beside the `fakescope serve` API nodes.
+    ///
+    /// A worker claims a job, holds it under a lease it renews while scanning, and stores the
+    /// result; a worker that dies loses its lease and another takes the job over. A worker
+    /// whose models do not load reports itself unhealthy (GET /v1/workers) and takes no jobs.
+    Worker(WorkerArgs),
     /// Create, list and revoke the API keys of `fakescope serve`.
     Keys {
         #[command(subcommand)]
@@ -134,6 +141,12 @@ pub struct DataArgs {
     /// $XDG_DATA_HOME/fakescope/serve, else ~/.local/share/fakescope/serve).
     #[arg(long = "data", value_name = "DIR", env = "FAKESCOPE_DATA")]
     pub dir: Option<PathBuf>,
+
+    /// The job store: a PostgreSQL URL (postgres://user:password@host:port/db) shared by every
+    /// `fakescope serve` and `fakescope worker` of a cluster, jobs, keys and uploads in it;
+    /// default: the SQLite file fakescope.db in the data folder, for one server.
+    #[arg(long = "store", value_name = "URL", env = "FAKESCOPE_STORE")]
+    pub store: Option<String>,
 }
 
 /// `fakescope serve`.
@@ -150,7 +163,8 @@ pub struct ServeArgs {
     #[arg(long)]
     pub no_auth: bool,
 
-    /// Scans run at once (default: half the cores, at least 1).
+    /// Scans run at once (default: half the cores, at least 1). 0 with a shared --store: an
+    /// API node that only takes uploads, and `fakescope worker`s scan.
     #[arg(long, value_name = "N")]
     pub workers: Option<usize>,
 
@@ -182,6 +196,32 @@ pub struct ServeArgs {
     /// Jobs a key may have queued or running at once (unless the key has its own limit).
     #[arg(long, default_value_t = 16, value_name = "N")]
     pub max_active_jobs: u32,
+}
+
+/// `fakescope worker`.
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+
+    /// Scans run at once (default: half the cores, at least 1).
+    #[arg(long, value_name = "N")]
+    pub workers: Option<usize>,
+
+    /// Take only jobs of these media kinds (image, audio, video; comma-separated), e.g. video
+    /// on the machines with a GPU.
+    #[arg(long, value_delimiter = ',', value_name = "KINDS")]
+    pub media: Vec<String>,
+
+    /// Take only jobs whose detectors are all among these (comma-separated); these are the
+    /// models loaded at start.
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    pub detectors: Vec<String>,
+
+    /// How long a claim lasts unless renewed: a dead worker's jobs go to others after this
+    /// (e.g. 30s, 2m).
+    #[arg(long, default_value = "30s", value_name = "DURATION")]
+    pub lease: String,
 }
 
 /// `fakescope keys`.
@@ -572,6 +612,21 @@ pub struct ScanArgs {
     /// Files or directories to scan (directories are walked recursively).
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+
+    /// Scan on a `fakescope serve` API (one server or a cluster) instead of here: the files are
+    /// sent as jobs and the reports printed in input order as they finish. Resumable: files
+    /// an earlier run sent (see --state) are not sent again.
+    #[arg(long, value_name = "URL")]
+    pub submit: Option<String>,
+
+    /// The API key for --submit (default: $FAKESCOPE_API_KEY; none for a --no-auth server).
+    #[arg(long, value_name = "KEY", requires = "submit")]
+    pub key: Option<String>,
+
+    /// Where --submit records the jobs it sent, to resume (default: fakescope-submit.jsonl in
+    /// the current folder).
+    #[arg(long, value_name = "FILE", requires = "submit")]
+    pub state: Option<PathBuf>,
 
     /// Detector to run; repeat for several. A name from `fakescope models list`, or the folder
     /// of a model trained by `fakescope train` (it holds model.toml). Default: aasist for audio

@@ -3,15 +3,18 @@
 use std::io::Write;
 
 use anyhow::{Context, Result};
-use fakescope_serve::store::Store;
+use fakescope_serve::store::JobStore;
 use fakescope_serve::time::rfc3339;
 
 use crate::cli::{DataArgs, KeysCommand};
 
-fn open(data: &DataArgs) -> Result<Store> {
+fn open(data: &DataArgs) -> Result<Box<dyn JobStore>> {
     let dir = super::serve::data_dir(data)?;
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    Ok(Store::open(&dir.join("fakescope.db"))?)
+    if data.store.is_none() {
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    Ok(fakescope_serve::store::open(data.store.as_deref(), &dir)?)
 }
 
 /// Runs a `keys` subcommand.

@@ -13,6 +13,7 @@ pub mod models;
 pub mod prepare;
 pub mod scan;
 pub mod serve;
+pub mod submit;
 pub mod train;
 
 /// Runs the parsed command; `Ok(false)` means it ran but some input failed.
@@ -27,6 +28,7 @@ pub fn run(cli: &Cli) -> Result<bool> {
         Command::Train(args) => train::run(&cli.global, args),
         Command::Serve(args) => serve::run(&cli.global, args),
         Command::Bench(args) => bench::run(&cli.global, args),
+        Command::Worker(args) => serve::run_worker(&cli.global, args),
         Command::Keys { command } => keys::run(command),
     }
 }

@@ -75,6 +75,9 @@ pub fn build_scanner(global: &GlobalArgs, settings: &ScanSettings) -> Result<Sca
 
 /// Runs the scan; returns whether every file was scanned.
 pub fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<bool> {
+    if let Some(server) = &args.submit {
+        return super::submit::run(global, args, server);
+    }
     let mut scanner = build_scanner(global, &settings(args))?;
     match (args.combine, &args.fusion) {
         (CombineArg::Fusion, Some(path)) => {

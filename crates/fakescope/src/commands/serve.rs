@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use fakescope_scan::{FileReport, ScanSettings, Scanner};
 use fakescope_serve::{Config, Engine, UploadLimits};
 
-use crate::cli::{DataArgs, GlobalArgs, ServeArgs};
+use crate::cli::{DataArgs, GlobalArgs, ServeArgs, WorkerArgs};
 
 /// Scanners kept loaded, one per set of models (detectors, and how faces are found): each
 /// job's options are applied to a loaded one without loading its models again.
@@ -93,6 +93,17 @@ impl Engine for BinaryEngine {
     fn models(&self) -> serde_json::Value {
         serde_json::Value::Array(super::models::catalogue(&self.global).unwrap_or_default())
     }
+
+    fn detector_names(&self, settings: &ScanSettings) -> Vec<String> {
+        if settings.detectors.is_empty() {
+            super::scan::DEFAULT_DETECTORS
+                .iter()
+                .map(|s| s.to_string())
+                .collect()
+        } else {
+            settings.detectors.clone()
+        }
+    }
 }
 
 /// The data folder: `--data`, `$FAKESCOPE_DATA`, or the user's data folder.
@@ -137,13 +148,16 @@ fn parse_duration(s: &str) -> Result<Duration> {
 /// Runs the server until Ctrl-C or SIGTERM.
 pub fn run(global: &GlobalArgs, args: &ServeArgs) -> Result<bool> {
     let mut config = Config::new(data_dir(&args.data)?);
+    config.store = args.data.store.clone();
     config.bind = args.bind;
     config.no_auth = args.no_auth;
     if let Some(w) = args.workers {
-        if w == 0 {
-            bail!("--workers must be at least 1");
+        if w == 0 && config.store.is_none() {
+            bail!(
+                "--workers 0 needs a shared --store (postgres://…) that `fakescope worker`s scan; with the local store this server is the only one that scans"
+            );
         }
-        config.workers = w;
+        config.workers.slots = w;
     }
     config.retention = parse_duration(&args.retention).context("--retention")?;
     config.header_timeout = parse_duration(&args.header_timeout).context("--header-timeout")?;
@@ -180,6 +194,47 @@ pub fn run(global: &GlobalArgs, args: &ServeArgs) -> Result<bool> {
                 eprintln!("fakescope serve: no API keys (--no-auth); loopback only");
             }
         }
+    }))?;
+    Ok(true)
+}
+
+/// Runs a worker until Ctrl-C or SIGTERM.
+pub fn run_worker(global: &GlobalArgs, args: &WorkerArgs) -> Result<bool> {
+    let mut config = Config::new(data_dir(&args.data)?);
+    config.store = args.data.store.clone();
+    if config.store.is_none() {
+        bail!(
+            "`fakescope worker` needs --store postgres://… (or FAKESCOPE_STORE): the database the API nodes (`fakescope serve --store …`) share"
+        );
+    }
+    if let Some(w) = args.workers {
+        if w == 0 {
+            bail!("--workers must be at least 1");
+        }
+        config.workers.slots = w;
+    }
+    for kind in &args.media {
+        if !["image", "audio", "video"].contains(&kind.as_str()) {
+            bail!("--media: `{kind}` is not one of image, audio, video");
+        }
+    }
+    config.workers.filter = fakescope_serve::store::ClaimFilter {
+        media: args.media.clone(),
+        detectors: args.detectors.clone(),
+    };
+    config.workers.lease = parse_duration(&args.lease).context("--lease")?;
+    let engine = Arc::new(BinaryEngine {
+        global: global.clone(),
+        scanners: Mutex::default(),
+    });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let slots = config.workers.slots;
+    runtime.block_on(fakescope_serve::work(config, engine, move |id| {
+        // The first line on stdout: scripts and tests wait for it.
+        println!("fakescope worker: {id} scanning, {slots} at once");
     }))?;
     Ok(true)
 }

@@ -11,5 +11,6 @@ mod scan_formats;
 mod scan_report;
 mod scan_speech;
 mod serve_api;
+mod serve_cluster;
 mod serve_page;
 mod train_cmd;
