@@ -451,12 +451,21 @@ async fn create_scan(
         .map_err(|e| Problem::internal(format!("cannot encode the settings: {e}")))?;
     let detectors = state.engine.detector_names(&settings);
     let guard = state.blob_lock.read().await;
-    let (sha256, bytes) = writer.finish().await.map_err(io_problem)?;
+    // A shared store keeps the upload itself: this node keeps no copy (the temporary file goes
+    // when `writer` drops). A local store's upload lives in the upload folder under its hash.
+    let (sha256, bytes, path, _temporary) = if state.store.is_shared() {
+        let mut writer = writer;
+        let (sha, bytes, path) = writer.seal().await.map_err(io_problem)?;
+        (sha, bytes, path, Some(writer))
+    } else {
+        let (sha, bytes) = writer.finish().await.map_err(io_problem)?;
+        let path = state
+            .blobs
+            .path(&sha)
+            .ok_or_else(|| Problem::internal("the upload's hash is not a hash"))?;
+        (sha, bytes, path, None)
+    };
     state.metrics.uploaded(bytes);
-    let path = state
-        .blobs
-        .path(&sha256)
-        .ok_or_else(|| Problem::internal("the upload's hash is not a hash"))?;
     let new = NewJob {
         owner: caller.owner.clone(),
         filename,

@@ -179,14 +179,22 @@ impl BlobWriter {
         self.bytes
     }
 
-    /// Syncs the file, moves it under its hash (keeping an existing copy: same hash, same
-    /// bytes) and syncs the folder. Returns the hash and the size.
-    pub async fn finish(mut self) -> io::Result<(String, u64)> {
+    /// Syncs and closes the file, which stays where it is: a private temporary file, removed
+    /// when the writer is dropped (for a store that keeps the upload itself). Returns the hash,
+    /// the size and the file.
+    pub async fn seal(&mut self) -> io::Result<(String, u64, PathBuf)> {
         let mut file = self.file.take().ok_or_else(|| io::Error::other("closed"))?;
         file.flush().await?;
         file.sync_all().await?;
         drop(file);
         let sha = keys::hex(&std::mem::take(&mut self.hasher).finalize());
+        Ok((sha, self.bytes, self.tmp.clone()))
+    }
+
+    /// Syncs the file, moves it under its hash (keeping an existing copy: same hash, same
+    /// bytes) and syncs the folder. Returns the hash and the size.
+    pub async fn finish(mut self) -> io::Result<(String, u64)> {
+        let (sha, _, _) = self.seal().await?;
         let dir = self.root.join(&sha[..2]);
         let dest = dir.join(&sha);
         let tmp = self.tmp.clone();

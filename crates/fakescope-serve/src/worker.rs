@@ -126,7 +126,9 @@ pub(crate) fn start(state: State) {
     for _ in 0..slots {
         tokio::spawn(work(state.clone()));
     }
-    if slots > 0 {
+    // A worker that cannot load its models takes no jobs; a server scans what it can (it
+    // warns at start when the default detectors do not load).
+    if slots > 0 && state.workers.role == "worker" {
         tokio::spawn(health(state.clone()));
     }
     if state.store.is_shared() {

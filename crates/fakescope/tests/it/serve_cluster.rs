@@ -311,6 +311,17 @@ fn a_cluster_finishes_every_job_once_while_processes_are_killed() {
     assert_eq!((finishes, distinct), (500, 500));
     eprintln!("{test}: 500 jobs finished once each; {retried} taken over from killed workers");
 
+    // API nodes and workers keep no copies: the uploads are in the database.
+    let kept: usize = ["api0", "api1", "worker0", "worker1", "worker2", "worker3"]
+        .iter()
+        .filter_map(|d| std::fs::read_dir(data.path().join(d).join("blobs")).ok())
+        .flat_map(|d| d.flatten())
+        .filter(|e| e.file_name() != "tmp")
+        .filter_map(|e| std::fs::read_dir(e.path()).ok())
+        .map(|d| d.count())
+        .sum();
+    assert_eq!(kept, 0);
+
     // The workers still alive are listed, healthy.
     let listed = get_json(&agent, &format!("{}/v1/workers", bases[0]), &key);
     let alive: Vec<&Value> = listed["workers"]
