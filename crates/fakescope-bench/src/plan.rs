@@ -77,9 +77,14 @@ fn default_bootstrap() -> usize {
 pub struct SetPlan {
     /// Its name in the report (unique in the plan).
     pub name: String,
-    /// A folder with `real/` and `fake/`, a CSV or JSONL manifest, or a DeepfakeBench JSON;
-    /// `${VAR}` is expanded, and a relative path is relative to the plan's folder.
+    /// A folder with `real/` and `fake/`, a CSV or JSONL manifest, a DeepfakeBench JSON, or
+    /// an ASVspoof protocol or key (`.txt`, `.tsv`); `${VAR}` is expanded, and a relative path
+    /// is relative to the plan's folder.
     pub path: String,
+    /// For an ASVspoof protocol: the folder of its recordings (default: `flac/` beside it, or
+    /// its own folder).
+    #[serde(default)]
+    pub audio: Option<String>,
     /// Only the samples of this split (`train`, `val`, `test`, `heldout`).
     #[serde(default)]
     pub split: Option<String>,
@@ -273,8 +278,16 @@ impl Plan {
             let settings_digest = digest(&serde_json::to_string(&settings).unwrap_or_default());
             let path = fakescope_datasets::resolve_path(&set.path, base)
                 .map_err(|e| Error::Plan(format!("{at}.path: {e}")))?;
-            let dataset = fakescope_datasets::open(&path, &OpenOptions { check_files: true })
-                .map_err(|e| Error::Plan(format!("{at}: {e}")))?;
+            let options = OpenOptions { check_files: true };
+            let dataset = match &set.audio {
+                Some(audio) => {
+                    let audio = fakescope_datasets::resolve_path(audio, base)
+                        .map_err(|e| Error::Plan(format!("{at}.audio: {e}")))?;
+                    fakescope_datasets::read_asvspoof(&path, Some(&audio), &options)
+                }
+                None => fakescope_datasets::open(&path, &options),
+            }
+            .map_err(|e| Error::Plan(format!("{at}: {e}")))?;
             let available = dataset.samples.len();
             let samples = choose(&dataset, split, set.limit, self.seed);
             if samples.is_empty() {
@@ -454,6 +467,57 @@ mod tests {
         // The same seed chooses the same files.
         let again = p.resolve(dir.path()).unwrap();
         assert_eq!(again.sets[0].samples, set.samples);
+    }
+
+    #[test]
+    fn an_asvspoof_protocol_is_a_set_with_its_recordings_elsewhere() {
+        let dir = tempfile::tempdir().unwrap();
+        let audio = dir.path().join("LA/flac");
+        std::fs::create_dir_all(&audio).unwrap();
+        for f in ["LA_E_1", "LA_E_2", "LA_E_3"] {
+            std::fs::write(audio.join(format!("{f}.flac")), b"x").unwrap();
+        }
+        std::fs::write(
+            dir.path().join("trl.txt"),
+            "LA_0039 LA_E_1 - A11 spoof\nLA_0014 LA_E_2 - - bonafide\nLA_0014 LA_E_3 - A13 spoof\n",
+        )
+        .unwrap();
+        let p = plan(
+            r#"
+            name = "t"
+            detectors = ["aasist"]
+            [[sets]]
+            name = "la19"
+            path = "trl.txt"
+            audio = "LA/flac"
+            groups = "generator"
+            "#,
+        )
+        .unwrap();
+        let bench = p.resolve(dir.path()).unwrap();
+        let set = &bench.sets[0];
+        assert_eq!(set.samples.len(), 3);
+        let spoofs: Vec<Option<&str>> = set
+            .samples
+            .iter()
+            .filter(|s| s.label == Label::Fake)
+            .map(|s| s.generator.as_deref())
+            .collect();
+        assert_eq!(spoofs.len(), 2);
+        assert!(spoofs.contains(&Some("A13")));
+        // Without `audio`, the recordings are looked for beside the protocol: missing.
+        let p = plan(
+            r#"
+            name = "t"
+            detectors = ["aasist"]
+            [[sets]]
+            name = "la19"
+            path = "trl.txt"
+            "#,
+        )
+        .unwrap();
+        let e = p.resolve(dir.path()).err().unwrap().to_string();
+        assert!(e.contains("do not exist"), "{e}");
     }
 
     #[test]

@@ -15,6 +15,7 @@
 //! | `*.csv` | [`read_csv`], a manifest with a header (fields: [`manifest`]) |
 //! | `*.jsonl` | [`read_jsonl`], one JSON object per line, same fields |
 //! | `*.json` | [`read_deepfakebench`], DeepfakeBench's rearranged dataset JSON, one sample per frame |
+//! | `*.txt`, `*.tsv` | [`read_asvspoof`], an ASVspoof protocol or key (2019, 2021, ASVspoof 5); the recordings in `flac/` beside it, or the folder given to [`read_asvspoof`] |
 //!
 //! [`assign_splits`] gives every sample a split by a [`SplitRule`]: the manifest's, or a
 //! deterministic hash of a [`GroupKey`] so that all samples of one identity or video land in
@@ -52,6 +53,7 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod asvspoof;
 pub mod deepfakebench;
 mod error;
 pub mod folder;
@@ -60,6 +62,7 @@ mod paths;
 mod sample;
 mod split;
 
+pub use asvspoof::read_asvspoof;
 pub use deepfakebench::read_deepfakebench;
 pub use error::{Error, Location, Result};
 pub use folder::{FAKE_FOLDERS, MEDIA_EXTENSIONS, REAL_FOLDERS, read_folder};
@@ -77,7 +80,8 @@ pub struct OpenOptions {
 }
 
 /// Reads the dataset at `path`: a folder with [`read_folder`], `.csv` with [`read_csv`],
-/// `.jsonl` with [`read_jsonl`], `.json` with [`read_deepfakebench`] (extensions in any case).
+/// `.jsonl` with [`read_jsonl`], `.json` with [`read_deepfakebench`], `.txt` and `.tsv` with
+/// [`read_asvspoof`] (extensions in any case).
 pub fn open(path: impl AsRef<Path>, options: &OpenOptions) -> Result<Dataset> {
     let path = path.as_ref();
     let meta = std::fs::metadata(path).map_err(Error::io(path))?;
@@ -92,10 +96,11 @@ pub fn open(path: impl AsRef<Path>, options: &OpenOptions) -> Result<Dataset> {
         Some("csv") => read_csv(path, options),
         Some("jsonl") => read_jsonl(path, options),
         Some("json") => read_deepfakebench(path, options),
+        Some("txt" | "tsv") => read_asvspoof(path, None, options),
         _ => Err(Error::invalid(
             path,
-            "unknown kind of dataset: expected a folder, a .csv or .jsonl manifest, or a \
-             DeepfakeBench .json",
+            "unknown kind of dataset: expected a folder, a .csv or .jsonl manifest, a \
+             DeepfakeBench .json, or an ASVspoof protocol (.txt, .tsv)",
         )),
     }
 }

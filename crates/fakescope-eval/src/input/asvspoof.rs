@@ -60,38 +60,11 @@ pub(crate) fn headerless_layout(fields: &[String], side: Side) -> Option<Headerl
         Side::Labels if n == 2 && LabelColumn::default().parse(&fields[1]).is_ok() => {
             (&["path", "label"], "headerless `PATH LABEL` label file")
         }
-        Side::Labels if n == 5 && key(4) => (
-            &["speaker", "filename", "env", "attack", "key"],
-            "ASVspoof 2019 protocol",
-        ),
-        Side::Labels if n >= 8 && key(5) => (
-            &[
-                "speaker",
-                "filename",
-                "codec",
-                "transmission",
-                "attack",
-                "key",
-                "trim",
-                "subset",
-            ],
-            "ASVspoof 2021 key",
-        ),
-        Side::Labels if n == 10 && key(8) => (
-            &[
-                "speaker",
-                "filename",
-                "gender",
-                "codec",
-                "codec_q",
-                "codec_seed",
-                "attack_tag",
-                "attack",
-                "key",
-                "tmp",
-            ],
-            "ASVspoof 5 protocol",
-        ),
+        Side::Labels => {
+            // The protocols and keys of the challenges: the layouts of the sets' reader.
+            let layout = fakescope_datasets::asvspoof::protocol_layout(fields)?;
+            (layout.columns, layout.what)
+        }
         _ => return None,
     };
     let mut columns: Vec<String> = names.iter().map(|s| s.to_string()).collect();

@@ -86,10 +86,7 @@ impl LabelColumn {
 /// Whether `text` is an ASVspoof key word (`bonafide` or `spoof`, any spelling), which marks a
 /// line as data rather than a header.
 pub(crate) fn is_key_word(text: &str) -> bool {
-    let t = text.trim_ascii();
-    ["spoof", "bonafide", "bona-fide", "bona_fide"]
-        .iter()
-        .any(|w| w.eq_ignore_ascii_case(t))
+    fakescope_datasets::asvspoof::is_key_word(text)
 }
 
 /// The label of `path` from its folders: a folder named like one of `dirs` decides. A path with
