@@ -61,7 +61,6 @@ pub struct State {
 }
 
 impl State {
-    /// The shared state of a server.
     /// The shared state of a server (`role` "serve") or a worker process ("worker").
     pub fn new(
         config: Config,
@@ -785,18 +784,29 @@ async fn get_file(
     let job = db(&state, move |s| s.job(&owner, &jid))
         .await?
         .ok_or_else(|| Problem::not_found(format!("no job `{id}`")))?;
-    let path = {
+    let (path, temporary) = {
         let state = state.clone();
         let sha = job.sha256.clone();
-        tokio::task::spawn_blocking(move || crate::worker::local_upload(&state, &sha, true))
+        tokio::task::spawn_blocking(move || crate::worker::local_upload(&state, &sha))
             .await
             .map_err(|e| Problem::internal(format!("reading the upload failed: {e}")))?
-            .map_err(Problem::not_found)?
-            .0
+            .map_err(|e| match e {
+                crate::worker::UploadError::Gone => Problem::not_found(e.to_string()),
+                crate::worker::UploadError::Fetch(_) => {
+                    let mut p = Problem::unavailable(e.to_string());
+                    p.retry_after = Some(1);
+                    p
+                }
+            })?
     };
     let mut file = tokio::fs::File::open(&path)
         .await
         .map_err(|_| Problem::not_found("the upload is no longer stored"))?;
+    if temporary {
+        // Read from a shared store: the open file is all that is needed (Unix keeps its
+        // bytes until it is closed), so nothing is left behind.
+        let _ = tokio::fs::remove_file(&path).await;
+    }
     let mut head = vec![0u8; 4096];
     let n = tokio::io::AsyncReadExt::read(&mut file, &mut head)
         .await

@@ -58,20 +58,15 @@ impl Blobs {
         })
     }
 
-    /// Stores an upload that comes from elsewhere (a shared store): `fill` writes the bytes
-    /// and says whether it had any; they must hash to `sha256`. With `keep`, the file goes
-    /// under its hash like any upload; without, it stays a private temporary file that the
-    /// caller removes when done with it (two scans of one file never share it). Returns the
-    /// path, or `None` when `fill` had nothing.
+    /// Copies an upload that comes from elsewhere (a shared store) into a private temporary
+    /// file, which the caller removes when done with it (two scans of one file never share
+    /// it): `fill` writes the bytes and says whether it had any; they must hash to `sha256`.
+    /// Returns the file, or `None` when `fill` had nothing.
     pub fn import(
         &self,
         sha256: &str,
-        keep: bool,
         fill: impl FnOnce(&mut dyn std::io::Write) -> io::Result<bool>,
     ) -> io::Result<Option<PathBuf>> {
-        let dest = self
-            .path(sha256)
-            .ok_or_else(|| io::Error::other(format!("`{sha256}` is not an upload's hash")))?;
         let tmp = self.root.join("tmp").join(keys::random_id(16)?);
         struct Hashing {
             file: std::fs::File,
@@ -96,7 +91,7 @@ impl Blobs {
         };
         let written = fill(&mut out).and_then(|found| {
             if !found {
-                return Ok(None);
+                return Ok(false);
             }
             let got = keys::hex(&out.hasher.clone().finalize());
             if got != sha256 {
@@ -104,18 +99,12 @@ impl Blobs {
                     "the stored upload {sha256} reads back as {got}: it is damaged"
                 )));
             }
-            if !keep {
-                return Ok(Some(tmp.clone()));
-            }
-            out.file.sync_all()?;
-            std::fs::create_dir_all(dest.parent().unwrap_or(&self.root))?;
-            std::fs::rename(&tmp, &dest)?;
-            Ok(Some(dest))
+            Ok(true)
         });
-        if !matches!(&written, Ok(Some(p)) if *p == tmp) {
+        if !matches!(written, Ok(true)) {
             let _ = std::fs::remove_file(&tmp);
         }
-        written
+        Ok(written?.then_some(tmp))
     }
 
     /// Deletes an upload (no error when it is gone already).
@@ -255,16 +244,14 @@ mod tests {
         assert!(blobs.path("../etc/passwd").is_none());
         // Imported uploads are checked against their hash.
         let other = "a".repeat(64);
-        let bad = blobs.import(&other, true, |w| w.write_all(b"abc").map(|_| true));
+        let bad = blobs.import(&other, |w| w.write_all(b"abc").map(|_| true));
         assert!(bad.unwrap_err().to_string().contains("damaged"));
-        assert!(blobs.import(&other, true, |_| Ok(false)).unwrap().is_none());
-        let private = blobs.import(&sha, false, |w| w.write_all(b"abc").map(|_| true));
+        assert!(blobs.import(&other, |_| Ok(false)).unwrap().is_none());
+        let private = blobs.import(&sha, |w| w.write_all(b"abc").map(|_| true));
         let private = private.unwrap().unwrap();
         assert!(private.starts_with(dir.path().join("tmp")));
+        assert_eq!(std::fs::read(&private).unwrap(), b"abc");
         std::fs::remove_file(private).unwrap();
-        blobs.remove(&sha).unwrap();
-        let back = blobs.import(&sha, true, |w| w.write_all(b"abc").map(|_| true));
-        assert_eq!(std::fs::read(back.unwrap().unwrap()).unwrap(), b"abc");
         assert_eq!(
             std::fs::read_dir(dir.path().join("tmp")).unwrap().count(),
             0

@@ -337,40 +337,51 @@ async fn renew(state: State, job: Job, lost: Arc<AtomicBool>) {
     }
 }
 
-/// The upload of a job as a local file: from the upload folder, or read from a shared store.
-/// With `keep`, a copy read from the store stays in the upload folder (an API node serving the
-/// file); without, it is a private temporary file and the second value is true: the caller
-/// removes it when done (a worker keeps no copies).
-pub(crate) fn local_upload(
-    state: &State,
-    sha256: &str,
-    keep: bool,
-) -> Result<(PathBuf, bool), String> {
+/// Why a job's upload is not at hand.
+#[derive(Debug)]
+pub(crate) enum UploadError {
+    /// Deleted (the job expired or was deleted).
+    Gone,
+    /// The shared store could not give it now.
+    Fetch(String),
+}
+
+impl std::fmt::Display for UploadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            UploadError::Gone => f.write_str("the upload is no longer stored"),
+            UploadError::Fetch(e) => write!(f, "cannot fetch the upload from the store: {e}"),
+        }
+    }
+}
+
+/// The upload of a job as a local file: from the upload folder, or read from a shared store
+/// into a private temporary file (then `true`: the caller removes it when done, so no process
+/// keeps copies of what the store holds).
+pub(crate) fn local_upload(state: &State, sha256: &str) -> Result<(PathBuf, bool), UploadError> {
     if let Some(p) = state.blobs.path(sha256).filter(|p| p.is_file()) {
         return Ok((p, false));
     }
     if !state.store.is_shared() {
-        return Err("the upload is no longer stored".into());
+        return Err(UploadError::Gone);
     }
     let store = state.store.clone();
     let fetched = state
         .blobs
-        .import(sha256, keep, |out| {
+        .import(sha256, |out| {
             store
                 .read_upload(sha256, out)
                 .map_err(|e: StoreError| std::io::Error::other(e.to_string()))
         })
-        .map_err(|e| format!("cannot fetch the upload from the store: {e}"))?;
-    fetched
-        .map(|p| (p, !keep))
-        .ok_or_else(|| "the upload is no longer stored".to_owned())
+        .map_err(|e| UploadError::Fetch(e.to_string()))?;
+    fetched.map(|p| (p, true)).ok_or(UploadError::Gone)
 }
 
 /// Scans a job's upload; the report as JSON, or why it could not be scanned.
 fn scan(state: &State, job: &Job) -> Result<String, String> {
     let settings: crate::ScanSettings = serde_json::from_str(&job.settings)
         .map_err(|e| format!("the job's stored settings are unreadable: {e}"))?;
-    let (path, temporary) = local_upload(state, &job.sha256, false)?;
+    let (path, temporary) = local_upload(state, &job.sha256).map_err(|e| e.to_string())?;
     let report = state.engine.scan(&settings, &path);
     if temporary {
         let _ = std::fs::remove_file(&path);

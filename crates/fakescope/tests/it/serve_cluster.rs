@@ -311,6 +311,18 @@ fn a_cluster_finishes_every_job_once_while_processes_are_killed() {
     assert_eq!((finishes, distinct), (500, 500));
     eprintln!("{test}: 500 jobs finished once each; {retried} taken over from killed workers");
 
+    // A file uploaded through the node that died, served by the other from the database.
+    let mut resp = agent
+        .get(format!("{}/v1/scans/{}/file", bases[0], ids[1]))
+        .header("Authorization", &format!("Bearer {key}"))
+        .call()
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    assert_eq!(
+        resp.body_mut().read_to_vec().unwrap(),
+        std::fs::read(&files[1]).unwrap()
+    );
+
     // API nodes and workers keep no copies: the uploads are in the database.
     let kept: usize = ["api0", "api1", "worker0", "worker1", "worker2", "worker3"]
         .iter()
