@@ -53,6 +53,13 @@ pub struct ScanSettings {
     pub max_pixels: u64,
     /// Whole-image detectors: at most this many crops per image or video frame.
     pub image_crops: usize,
+    /// A logistic fusion of the detectors (`fakescope calibrate fuse`) instead of `combine`: a
+    /// file for `fakescope scan --combine fusion --fusion FILE`; over HTTP, the name of one of
+    /// the server's fusions (`fakescope serve --fusion NAME=FILE`). Left out of the serialised
+    /// settings when absent, so settings without it identify the same scans as before it
+    /// existed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fusion: Option<String>,
 }
 
 impl Default for ScanSettings {
@@ -76,6 +83,7 @@ impl Default for ScanSettings {
             track_aggregate: options.video.track_pool,
             max_pixels: options.image_limits.max_pixels,
             image_crops: options.image_crops,
+            fusion: None,
         }
     }
 }

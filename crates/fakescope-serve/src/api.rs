@@ -273,17 +273,26 @@ pub fn parse_query(query: &str) -> Result<(ScanSettings, Option<String>), Proble
             }
         }
     }
-    for d in &detectors {
-        // Only registry names over HTTP: a client must not make the server read its folders.
-        if !d
-            .bytes()
+    // Only names over HTTP: a client must not make the server read its folders or files.
+    let is_name = |d: &str| {
+        d.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
-            || d.starts_with('.')
-        {
+            && !d.starts_with('.')
+            && !d.is_empty()
+    };
+    for d in &detectors {
+        if !is_name(d) {
             return Err(Problem::bad_request(format!(
                 "`{d}` is not a detector name (GET /v1/detectors lists them)"
             )));
         }
+    }
+    if let Some(f) = map.get("fusion")
+        && !f.as_str().is_some_and(is_name)
+    {
+        return Err(Problem::bad_request(format!(
+            "`fusion`: {f} is not the name of one of the server's fusions"
+        )));
     }
     // Each option alone first, so that the error names the option that is wrong.
     for (k, v) in &map {
@@ -908,6 +917,21 @@ mod tests {
             let p = parse_query(q).unwrap_err();
             assert_eq!(p.status, 400, "{q}");
             assert!(p.detail.contains(needle), "{q}: {}", p.detail);
+        }
+    }
+
+    #[test]
+    fn fusions_are_named_never_files() {
+        let (s, _) = parse_query("detectors=a,b&fusion=faces").unwrap();
+        assert_eq!(s.fusion.as_deref(), Some("faces"));
+        for bad in [
+            "fusion=/etc/passwd",
+            "fusion=../f.json",
+            "fusion=",
+            "fusion=1",
+        ] {
+            let e = parse_query(bad).unwrap_err();
+            assert_eq!(e.status, 400, "{bad}");
         }
     }
 

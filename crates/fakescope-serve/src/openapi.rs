@@ -22,6 +22,11 @@ fn scan_parameters() -> Vec<Value> {
             "schema": {"type": "string"}, "example": "mesoinception4-df,aasist"
         }),
         json!({
+            "name": "fusion", "in": "query", "required": false,
+            "description": "The name of one of the server's logistic fusions of detectors (`fakescope serve --fusion NAME=FILE`), used instead of `combine`; the file's probability is then the fused, calibrated one.",
+            "schema": {"type": "string"}
+        }),
+        json!({
             "name": "filename", "in": "query", "required": false,
             "description": "The upload's name for a raw body (multipart uploads carry their own).",
             "schema": {"type": "string"}

@@ -196,6 +196,11 @@ pub struct ServeArgs {
     /// Jobs a key may have queued or running at once (unless the key has its own limit).
     #[arg(long, default_value_t = 16, value_name = "N")]
     pub max_active_jobs: u32,
+
+    /// A logistic fusion of detectors (JSON from `fakescope calibrate fuse`) that clients may
+    /// ask for by name (`fusion=NAME`); repeat for several.
+    #[arg(long = "fusion", value_name = "NAME=FILE")]
+    pub fusions: Vec<String>,
 }
 
 /// `fakescope worker`.
@@ -222,6 +227,10 @@ pub struct WorkerArgs {
     /// (e.g. 30s, 2m).
     #[arg(long, default_value = "30s", value_name = "DURATION")]
     pub lease: String,
+
+    /// The fusions jobs may name, as the API nodes have them (`serve --fusion NAME=FILE`).
+    #[arg(long = "fusion", value_name = "NAME=FILE")]
+    pub fusions: Vec<String>,
 }
 
 /// `fakescope keys`.
@@ -658,7 +667,8 @@ pub struct ScanArgs {
     #[arg(long, value_enum, default_value_t = CombineArg::Mean)]
     pub combine: CombineArg,
 
-    /// The fusion for `--combine fusion` (JSON from `fakescope calibrate fuse`).
+    /// The fusion for `--combine fusion` (JSON from `fakescope calibrate fuse`); with --submit,
+    /// the name of one of the server's fusions (`fakescope serve --fusion NAME=FILE`).
     #[arg(long, value_name = "FILE")]
     pub fusion: Option<PathBuf>,
 

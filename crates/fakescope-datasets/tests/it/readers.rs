@@ -321,8 +321,12 @@ fn check_files_lists_ten_and_counts() {
 #[test]
 fn unknown_kinds_and_missing_paths() {
     let dir = tempfile::tempdir().unwrap();
-    let path = write(dir.path(), "list.txt", "a.jpg 1\n");
+    let path = write(dir.path(), "list.dat", "a.jpg 1\n");
     assert!(message(open(&path, &OpenOptions::default())).contains("unknown kind"));
+    // .txt is read as an ASVspoof protocol, and says when it is none.
+    let path = write(dir.path(), "list.txt", "a.jpg 1\n");
+    let m = message(open(&path, &OpenOptions::default()));
+    assert!(m.contains("line 1: not an ASVspoof protocol"), "{m}");
     let gone = dir.path().join("gone.csv");
     let m = message(open(&gone, &OpenOptions::default()));
     assert!(m.contains("gone.csv"), "{m}");

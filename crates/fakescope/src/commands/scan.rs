@@ -1,6 +1,7 @@
 //! `fakescope scan`: scan files and directories, print a table or JSON Lines.
 
 use std::io::Write;
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -39,6 +40,10 @@ pub fn settings(args: &ScanArgs) -> ScanSettings {
         track_aggregate: args.track_aggregate.into(),
         max_pixels: args.max_pixels,
         image_crops: args.image_crops,
+        fusion: match args.combine {
+            CombineArg::Fusion => args.fusion.as_ref().map(|p| p.display().to_string()),
+            _ => None,
+        },
     }
 }
 
@@ -70,53 +75,62 @@ pub fn build_scanner(global: &GlobalArgs, settings: &ScanSettings) -> Result<Sca
     } else {
         Some(ImageStage::new(loaded.image).map_err(anyhow::Error::msg)?)
     };
-    Scanner::new(loaded.audio, faces, images, options).context("cannot set up the scan")
+    let scanner =
+        Scanner::new(loaded.audio, faces, images, options).context("cannot set up the scan")?;
+    match &settings.fusion {
+        Some(path) => with_fusion(scanner, Path::new(path)),
+        None => Ok(scanner),
+    }
+}
+
+/// The scanner with the logistic fusion in `path` (JSON from `fakescope calibrate fuse`) as
+/// its way of combining detectors; every detector the fusion names must be in the scan.
+fn with_fusion(scanner: Scanner, path: &Path) -> Result<Scanner> {
+    let fusion: fakescope_metrics::fusion::DetectorFusion = serde_json::from_str(
+        &std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?,
+    )
+    .with_context(|| {
+        format!(
+            "{} is not a fusion from `fakescope calibrate fuse`",
+            path.display()
+        )
+    })?;
+    let names = scanner.detector_names();
+    if let Some(missing) = fusion
+        .detectors
+        .iter()
+        .find(|d| !names.contains(&d.as_str()))
+    {
+        anyhow::bail!(
+            "{} fuses `{missing}`, which this scan does not run (detectors: {})",
+            path.display(),
+            names.join(", ")
+        );
+    }
+    let options = fakescope_scan::ScanOptions {
+        fusion: Some(std::sync::Arc::new(fusion)),
+        ..scanner.options().clone()
+    };
+    Ok(scanner.with_options(options)?)
 }
 
 /// Runs the scan; returns whether every file was scanned.
 pub fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<bool> {
-    if let Some(server) = &args.submit {
-        return super::submit::run(global, args, server);
-    }
-    let mut scanner = build_scanner(global, &settings(args))?;
     match (args.combine, &args.fusion) {
-        (CombineArg::Fusion, Some(path)) => {
-            let fusion: fakescope_metrics::fusion::DetectorFusion = serde_json::from_str(
-                &std::fs::read_to_string(path)
-                    .with_context(|| format!("cannot read {}", path.display()))?,
-            )
-            .with_context(|| {
-                format!(
-                    "{} is not a fusion from `fakescope calibrate fuse`",
-                    path.display()
-                )
-            })?;
-            let names = scanner.detector_names();
-            if let Some(missing) = fusion
-                .detectors
-                .iter()
-                .find(|d| !names.contains(&d.as_str()))
-            {
-                anyhow::bail!(
-                    "{} fuses `{missing}`, which this scan does not run (detectors: {})",
-                    path.display(),
-                    names.join(", ")
-                );
-            }
-            let options = fakescope_scan::ScanOptions {
-                fusion: Some(std::sync::Arc::new(fusion)),
-                ..scanner.options().clone()
-            };
-            scanner = scanner.with_options(options)?;
-        }
         (CombineArg::Fusion, None) => {
             anyhow::bail!(
                 "--combine fusion needs --fusion FILE (fit one with `fakescope calibrate fuse`)"
             )
         }
+        (CombineArg::Fusion, Some(_)) => {}
         (_, Some(_)) => anyhow::bail!("--fusion is used with --combine fusion"),
         (_, None) => {}
     }
+    if let Some(server) = &args.submit {
+        return super::submit::run(global, args, server);
+    }
+    let mut scanner = build_scanner(global, &settings(args))?;
     if let Some(dir) = &args.heatmaps {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the heatmap folder {}", dir.display()))?;

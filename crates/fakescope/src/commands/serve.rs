@@ -19,14 +19,66 @@ const MAX_SCANNERS: usize = 16;
 struct BinaryEngine {
     global: GlobalArgs,
     scanners: Mutex<HashMap<String, Arc<Scanner>>>,
+    /// The fusions clients may name: name → file.
+    fusions: HashMap<String, PathBuf>,
 }
 
 impl BinaryEngine {
+    fn new(global: &GlobalArgs, fusions: &[String]) -> Result<Self> {
+        let mut named = HashMap::new();
+        for spec in fusions {
+            let (name, file) = spec
+                .split_once('=')
+                .filter(|(n, f)| !n.is_empty() && !f.is_empty())
+                .with_context(|| format!("--fusion `{spec}`: give NAME=FILE"))?;
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("--fusion {name}: cannot read {file}"))?;
+            serde_json::from_str::<fakescope_metrics::fusion::DetectorFusion>(&text).with_context(
+                || {
+                    format!(
+                        "--fusion {name}: {file} is not a fusion from `fakescope calibrate fuse`"
+                    )
+                },
+            )?;
+            if named.insert(name.to_owned(), PathBuf::from(file)).is_some() {
+                bail!("--fusion: `{name}` is given twice");
+            }
+        }
+        Ok(BinaryEngine {
+            global: global.clone(),
+            scanners: Mutex::default(),
+            fusions: named,
+        })
+    }
+
     fn scanner(&self, settings: &ScanSettings) -> Result<Scanner, String> {
+        // Over HTTP a fusion is one of this server's, by name; the scan reads its file.
+        let mut settings = settings.clone();
+        if let Some(name) = &settings.fusion {
+            let file = self.fusions.get(name).ok_or_else(|| {
+                let mut names: Vec<&str> = self.fusions.keys().map(String::as_str).collect();
+                names.sort();
+                format!(
+                    "unknown fusion `{name}` (this server has: {})",
+                    if names.is_empty() {
+                        "none; start it with --fusion NAME=FILE".to_owned()
+                    } else {
+                        names.join(", ")
+                    }
+                )
+            })?;
+            settings.fusion = Some(file.display().to_string());
+        }
+        let settings = &settings;
         let options = settings.scan_options()?;
         // What decides which models are loaded; every other setting is an option of the scan.
-        let key = serde_json::to_string(&(&settings.detectors, settings.crops, &settings.crop))
-            .map_err(|e| e.to_string())?;
+        let key = serde_json::to_string(&(
+            &settings.detectors,
+            settings.crops,
+            &settings.crop,
+            &settings.fusion,
+        ))
+        .map_err(|e| e.to_string())?;
         let loaded = self.lock().get(&key).cloned();
         let loaded = match loaded {
             Some(s) => s,
@@ -53,6 +105,11 @@ impl BinaryEngine {
                 cache.insert(key, scanner.clone());
                 scanner
             }
+        };
+        // The fusion was read when the scanner was built (it is part of the cache key).
+        let options = fakescope_scan::ScanOptions {
+            fusion: loaded.options().fusion.clone(),
+            ..options
         };
         loaded.with_options(options).map_err(|e| e.to_string())
     }
@@ -169,10 +226,7 @@ pub fn run(global: &GlobalArgs, args: &ServeArgs) -> Result<bool> {
     };
     config.rate_per_minute = args.rate;
     config.max_active_jobs = args.max_active_jobs;
-    let engine = Arc::new(BinaryEngine {
-        global: global.clone(),
-        scanners: Mutex::default(),
-    });
+    let engine = Arc::new(BinaryEngine::new(global, &args.fusions)?);
     // The default detectors are loaded before the first request, so a missing model shows
     // at start-up and the first scan does not wait for it.
     if let Err(e) = engine.prepare(&ScanSettings::default()) {
@@ -223,10 +277,7 @@ pub fn run_worker(global: &GlobalArgs, args: &WorkerArgs) -> Result<bool> {
         detectors: args.detectors.clone(),
     };
     config.workers.lease = parse_duration(&args.lease).context("--lease")?;
-    let engine = Arc::new(BinaryEngine {
-        global: global.clone(),
-        scanners: Mutex::default(),
-    });
+    let engine = Arc::new(BinaryEngine::new(global, &args.fusions)?);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

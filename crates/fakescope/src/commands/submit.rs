@@ -171,7 +171,12 @@ impl Client {
                 .send(ureq::SendBody::from_owned_reader(file))
         })?;
         if status != 202 {
-            bail!("{}", problem(status, &body));
+            let message = problem(status, &body);
+            // 413, 415, 422: this file; anything else (bad options, a refused key): every file.
+            if matches!(status, 413 | 415 | 422) {
+                bail!("{message}");
+            }
+            return Err(anyhow::Error::new(Fatal(message)));
         }
         body["id"]
             .as_str()
@@ -197,6 +202,19 @@ impl Client {
         }
     }
 }
+
+/// An answer that no other file would get differently (bad options, a refused key): the run
+/// stops with it.
+#[derive(Debug)]
+struct Fatal(String);
+
+impl std::fmt::Display for Fatal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Fatal {}
 
 /// A problem answer as one line: `403 Forbidden: detail`.
 fn problem(status: u16, body: &Value) -> String {
@@ -228,10 +246,10 @@ fn report_of(job: &Value, path: &Path) -> FileReport {
 
 /// Runs `scan --submit`.
 pub fn run(global: &GlobalArgs, args: &ScanArgs, server: &str) -> Result<bool> {
+    // `--fusion NAME` names one of the server's fusions (`serve --fusion NAME=FILE`).
     for (given, flag) in [
         (args.heatmaps.is_some(), "--heatmaps"),
         (args.report.is_some(), "--report"),
-        (args.fusion.is_some(), "--fusion"),
     ] {
         if given {
             bail!("{flag} is not available with --submit: the server scans");
@@ -303,12 +321,12 @@ pub fn run(global: &GlobalArgs, args: &ScanArgs, server: &str) -> Result<bool> {
     // Uploaders: take file indices in order, send, report (index, job id or error).
     let (todo_tx, todo_rx) = mpsc::channel::<usize>();
     let todo_rx = Arc::new(Mutex::new(todo_rx));
-    let (done_tx, done_rx) = mpsc::channel::<(usize, Result<String, String>)>();
+    let (done_tx, done_rx) = mpsc::channel::<(usize, Result<String, anyhow::Error>)>();
     let files = Arc::new(files);
-    let mut known: HashMap<usize, Result<String, String>> = HashMap::new();
+    let mut known: HashMap<usize, Result<String, anyhow::Error>> = HashMap::new();
     for (i, (path, unreadable)) in files.iter().enumerate() {
         if let Some(why) = unreadable {
-            known.insert(i, Err(format!("{}: {why}", path.display())));
+            known.insert(i, Err(anyhow::anyhow!("{}: {why}", path.display())));
             continue;
         }
         let key = path.display().to_string();
@@ -341,7 +359,7 @@ pub fn run(global: &GlobalArgs, args: &ScanArgs, server: &str) -> Result<bool> {
                     let next = todo.lock().unwrap_or_else(|p| p.into_inner()).recv();
                     let Ok(i) = next else { return };
                     let path = &files[i].0;
-                    let outcome = client.upload(path, &query).map_err(|e| format!("{e:#}"));
+                    let outcome = client.upload(path, &query);
                     if let (Ok(id), Some((bytes, modified_ms))) = (&outcome, stamp(path)) {
                         let line = serde_json::to_string(&Sent {
                             server: server.clone(),
@@ -394,7 +412,7 @@ pub fn run(global: &GlobalArgs, args: &ScanArgs, server: &str) -> Result<bool> {
                 Ok((k, j)) => {
                     known.insert(k, j);
                 }
-                Err(_) => break Err("the upload was not attempted".into()),
+                Err(_) => break Err(anyhow::anyhow!("the upload was not attempted")),
             }
         };
         let report = match job {
@@ -423,7 +441,16 @@ pub fn run(global: &GlobalArgs, args: &ScanArgs, server: &str) -> Result<bool> {
                     return Err(e);
                 }
             },
-            Err(e) => FileReport::failed(path.display().to_string(), MediaKind::Unknown, e),
+            Err(e) if e.is::<Fatal>() => {
+                stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                progress.finish_and_clear();
+                return Err(e.context(format!("the server refused {}", path.display())));
+            }
+            Err(e) => FileReport::failed(
+                path.display().to_string(),
+                MediaKind::Unknown,
+                format!("{e:#}"),
+            ),
         };
         if report.error.is_some() {
             failed += 1;

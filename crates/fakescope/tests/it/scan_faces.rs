@@ -388,6 +388,41 @@ fn detectors_fuse_on_development_scans() {
     };
     assert!(p("df00204.jpg").min(p("df01254.jpg")) > p("real00240.jpg").max(p("real00772.jpg")));
 
+    // The same fusion over HTTP, by name: `scan --submit` prints what the local scan printed.
+    let data = tmp.path().join("serve");
+    let mut cmd = fakescope(&models);
+    cmd.args(["serve", "--bind", "127.0.0.1:0", "--no-auth", "--data"])
+        .arg(&data)
+        .arg("--fusion")
+        .arg(format!("faces={}", fusion.display()));
+    let api = crate::serve_cluster::Node::start(cmd);
+    let submit = |name: &str| {
+        run(fakescope(&models)
+            .args(["--quiet", "scan", "--json", "--crops", "-d", "meso4-df"])
+            .args([
+                "-d",
+                "mesoinception4-df",
+                "--combine",
+                "fusion",
+                "--fusion",
+                name,
+            ])
+            .args(["--submit", &api.base(), "--state"])
+            .arg(data.join(format!("{name}.jsonl")))
+            .arg(&crops))
+    };
+    let remote = submit("faces");
+    assert_exit(&remote, 0);
+    assert_eq!(json_lines(&remote), json_lines(&fused));
+    // A name the server does not have is refused, with the names it has.
+    let out = submit("other");
+    assert_exit(&out, 2);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("unknown fusion `other` (this server has: faces)"),
+        "{stderr}"
+    );
+
     // Mistakes: no fusion file; a fusion of a detector the scan does not run.
     let out = run(fakescope(&models)
         .args(["scan", "--crops", "-d", "meso4-df", "--combine", "fusion"])
