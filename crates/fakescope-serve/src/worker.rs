@@ -267,12 +267,33 @@ async fn run(state: &State, job: Job) {
     let started = Instant::now();
     let lost = Arc::new(AtomicBool::new(false));
     let renewal = tokio::spawn(renew(state.clone(), job.clone(), lost.clone()));
-    let outcome = {
-        let state = state.clone();
-        let job = job.clone();
-        tokio::task::spawn_blocking(move || scan(&state, &job))
-            .await
-            .unwrap_or_else(|e| Err(format!("the scan stopped unexpectedly: {e}")))
+    // A store that cannot give the upload now is no fault of the job: try again (the lease is
+    // renewed meanwhile) until it can, or until another worker has taken the job over.
+    let mut backoff = Backoff::new();
+    let outcome = loop {
+        let attempt = {
+            let state = state.clone();
+            let job = job.clone();
+            tokio::task::spawn_blocking(move || scan(&state, &job))
+                .await
+                .unwrap_or_else(|e| {
+                    Err(ScanError::Job(format!(
+                        "the scan stopped unexpectedly: {e}"
+                    )))
+                })
+        };
+        match attempt {
+            Err(ScanError::Store(e)) => {
+                if lost.load(Ordering::Relaxed) || state.workers.stopping.load(Ordering::Relaxed) {
+                    renewal.abort();
+                    return;
+                }
+                eprintln!("fakescope: job {}: {e} (retrying)", job.id);
+                backoff.wait().await;
+            }
+            Err(ScanError::Job(e)) => break Err(e),
+            Ok(report) => break Ok(report),
+        }
     };
     renewal.abort();
     let status = if outcome.is_ok() {
@@ -283,7 +304,7 @@ async fn run(state: &State, job: Job) {
     state
         .metrics
         .scan(&job.media, status, started.elapsed().as_secs_f64());
-    let mut backoff = Backoff::new();
+    backoff = Backoff::new();
     loop {
         if lost.load(Ordering::Relaxed) {
             eprintln!(
@@ -378,22 +399,34 @@ pub(crate) fn local_upload(state: &State, sha256: &str) -> Result<(PathBuf, bool
 }
 
 /// Scans a job's upload; the report as JSON, or why it could not be scanned.
-fn scan(state: &State, job: &Job) -> Result<String, String> {
+/// Why a scan gave no report.
+enum ScanError {
+    /// The job's fault (or the file's): stored as its error.
+    Job(String),
+    /// The store could not give the upload now: tried again.
+    Store(String),
+}
+
+fn scan(state: &State, job: &Job) -> Result<String, ScanError> {
     let settings: crate::ScanSettings = serde_json::from_str(&job.settings)
-        .map_err(|e| format!("the job's stored settings are unreadable: {e}"))?;
-    let (path, temporary) = local_upload(state, &job.sha256).map_err(|e| e.to_string())?;
+        .map_err(|e| ScanError::Job(format!("the job's stored settings are unreadable: {e}")))?;
+    let (path, temporary) = local_upload(state, &job.sha256).map_err(|e| match e {
+        UploadError::Gone => ScanError::Job(e.to_string()),
+        UploadError::Fetch(_) => ScanError::Store(e.to_string()),
+    })?;
     let report = state.engine.scan(&settings, &path);
     if temporary {
         let _ = std::fs::remove_file(&path);
     }
-    let mut report = report?;
+    let mut report = report.map_err(ScanError::Job)?;
     report.path = job.filename.clone();
     if let Some(e) = report.error.take() {
         // Name the upload, not the path it is stored under.
         let stored = path.display().to_string();
-        return Err(e.replace(&stored, &job.filename));
+        return Err(ScanError::Job(e.replace(&stored, &job.filename)));
     }
-    serde_json::to_string(&report).map_err(|e| format!("cannot encode the report: {e}"))
+    serde_json::to_string(&report)
+        .map_err(|e| ScanError::Job(format!("cannot encode the report: {e}")))
 }
 
 /// Every ten minutes: delete jobs finished longer ago than the retention, and their uploads
