@@ -42,6 +42,15 @@ struct Sent {
     id: String,
 }
 
+/// How the state file names a file: its absolute path, so that a run from another folder
+/// finds what an earlier one sent.
+fn state_key(path: &Path) -> String {
+    std::fs::canonicalize(path)
+        .unwrap_or_else(|_| path.to_owned())
+        .display()
+        .to_string()
+}
+
 /// What identifies a file's content for resuming: size and modification time.
 fn stamp(path: &Path) -> Option<(u64, u128)> {
     let m = std::fs::metadata(path).ok()?;
@@ -306,8 +315,7 @@ pub fn run(global: &GlobalArgs, args: &ScanArgs, server: &str) -> Result<bool> {
     let resumed = files
         .iter()
         .filter(|(p, _)| {
-            let key = p.display().to_string();
-            sent.get(&key)
+            sent.get(&state_key(p))
                 .is_some_and(|s| stamp(p) == Some((s.bytes, s.modified_ms)))
         })
         .count();
@@ -329,8 +337,7 @@ pub fn run(global: &GlobalArgs, args: &ScanArgs, server: &str) -> Result<bool> {
             known.insert(i, Err(anyhow::anyhow!("{}: {why}", path.display())));
             continue;
         }
-        let key = path.display().to_string();
-        match sent.get(&key) {
+        match sent.get(&state_key(path)) {
             Some(s) if stamp(path) == Some((s.bytes, s.modified_ms)) => {
                 known.insert(i, Ok(s.id.clone()));
             }
@@ -364,7 +371,7 @@ pub fn run(global: &GlobalArgs, args: &ScanArgs, server: &str) -> Result<bool> {
                         let line = serde_json::to_string(&Sent {
                             server: server.clone(),
                             settings: settings_id.clone(),
-                            path: path.display().to_string(),
+                            path: state_key(path),
                             bytes,
                             modified_ms,
                             id: id.clone(),
