@@ -9,7 +9,7 @@
 //! | `GET /v1/scans/{id}` | one job with its result (`?wait=SECONDS`, up to 60) |
 //! | `DELETE /v1/scans/{id}` | delete a job, its result and (unless shared) its upload |
 //! | `GET /v1/scans/{id}/file` | the uploaded file |
-//! | `GET /v1/detectors`, `GET /v1/models` | what can be scanned with |
+//! | `GET /v1/detectors`, `GET /v1/models` | what can be scanned with (and the server's fusions) |
 //! | `GET /v1/workers` | the processes that scan: healthy or not, what they take, when last heard from |
 //! | `GET /v1/openapi.json` | the OpenAPI 3.1 description |
 //! | `GET /healthz`, `GET /readyz`, `GET /metrics` | liveness, readiness, Prometheus |
@@ -859,7 +859,11 @@ async fn detectors(
     axum::extract::State(state): axum::extract::State<State>,
     _caller: Caller,
 ) -> Response {
-    axum::Json(json!({ "detectors": state.engine.detectors() })).into_response()
+    axum::Json(json!({
+        "detectors": state.engine.detectors(),
+        "fusions": state.engine.fusions(),
+    }))
+    .into_response()
 }
 
 async fn workers(

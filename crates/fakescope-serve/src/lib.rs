@@ -64,6 +64,11 @@ pub trait Engine: Send + Sync + 'static {
     fn detector_names(&self, settings: &ScanSettings) -> Vec<String> {
         settings.detectors.clone()
     }
+    /// The fusions a request may name (`fusion=NAME`), with the detectors each combines, for
+    /// `GET /v1/detectors`.
+    fn fusions(&self) -> serde_json::Value {
+        serde_json::Value::Array(Vec::new())
+    }
 }
 
 /// Upload limits per kind of media, checked while the upload streams in.

@@ -183,7 +183,7 @@ pub fn build() -> Value {
                 "get": {
                     "operationId": "listDetectors",
                     "summary": "The detectors a scan can use",
-                    "responses": with(ok_json("Detectors", json!({"type": "object", "required": ["detectors"], "properties": {"detectors": {"type": "array", "items": {"type": "object"}}}})), &["401", "429"])
+                    "responses": with(ok_json("Detectors", json!({"type": "object", "required": ["detectors", "fusions"], "properties": {"detectors": {"type": "array", "items": {"type": "object"}}, "fusions": {"type": "array", "items": {"type": "object", "required": ["name", "detectors"], "properties": {"name": {"type": "string"}, "detectors": {"type": "array", "items": {"type": "string"}}}}}}})), &["401", "429"])
                 }
             },
             "/v1/models": {

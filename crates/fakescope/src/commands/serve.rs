@@ -21,11 +21,14 @@ struct BinaryEngine {
     scanners: Mutex<HashMap<String, Arc<Scanner>>>,
     /// The fusions clients may name: name → file.
     fusions: HashMap<String, PathBuf>,
+    /// The detectors of each fusion, for `GET /v1/detectors`.
+    fused: Vec<(String, Vec<String>)>,
 }
 
 impl BinaryEngine {
     fn new(global: &GlobalArgs, fusions: &[String]) -> Result<Self> {
         let mut named = HashMap::new();
+        let mut fused = Vec::new();
         for spec in fusions {
             let (name, file) = spec
                 .split_once('=')
@@ -33,13 +36,11 @@ impl BinaryEngine {
                 .with_context(|| format!("--fusion `{spec}`: give NAME=FILE"))?;
             let text = std::fs::read_to_string(file)
                 .with_context(|| format!("--fusion {name}: cannot read {file}"))?;
-            serde_json::from_str::<fakescope_metrics::fusion::DetectorFusion>(&text).with_context(
-                || {
-                    format!(
-                        "--fusion {name}: {file} is not a fusion from `fakescope calibrate fuse`"
-                    )
-                },
-            )?;
+            let fusion = serde_json::from_str::<fakescope_metrics::fusion::DetectorFusion>(&text)
+                .with_context(|| {
+                format!("--fusion {name}: {file} is not a fusion from `fakescope calibrate fuse`")
+            })?;
+            fused.push((name.to_owned(), fusion.detectors));
             if named.insert(name.to_owned(), PathBuf::from(file)).is_some() {
                 bail!("--fusion: `{name}` is given twice");
             }
@@ -48,6 +49,7 @@ impl BinaryEngine {
             global: global.clone(),
             scanners: Mutex::default(),
             fusions: named,
+            fused,
         })
     }
 
@@ -149,6 +151,13 @@ impl Engine for BinaryEngine {
 
     fn models(&self) -> serde_json::Value {
         serde_json::Value::Array(super::models::catalogue(&self.global).unwrap_or_default())
+    }
+
+    fn fusions(&self) -> serde_json::Value {
+        self.fused
+            .iter()
+            .map(|(name, detectors)| serde_json::json!({"name": name, "detectors": detectors}))
+            .collect()
     }
 
     fn detector_names(&self, settings: &ScanSettings) -> Vec<String> {

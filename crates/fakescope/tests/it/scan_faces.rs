@@ -411,6 +411,15 @@ fn detectors_fuse_on_development_scans() {
             .arg(data.join(format!("{name}.jsonl")))
             .arg(&crops))
     };
+    let listed = crate::serve_cluster::get_json(
+        &crate::serve_cluster::agent(),
+        &format!("{}/v1/detectors", api.base()),
+        "unused",
+    );
+    assert_eq!(
+        listed["fusions"],
+        serde_json::json!([{"name": "faces", "detectors": ["meso4-df", "mesoinception4-df"]}])
+    );
     let remote = submit("faces");
     assert_exit(&remote, 0);
     assert_eq!(json_lines(&remote), json_lines(&fused));
