@@ -113,7 +113,12 @@ impl TempPostgres {
     fn run(&self, program: &str, args: &[&std::ffi::OsStr]) -> Result<(), String> {
         let exe = self.bin.join(program);
         let mut cmd = if self.as_postgres {
-            let mut c = Command::new("runuser");
+            // /usr/sbin is not on every root's PATH (a CI runner's, say).
+            let runuser = ["/usr/sbin/runuser", "/sbin/runuser"]
+                .into_iter()
+                .find(|p| Path::new(p).is_file())
+                .unwrap_or("runuser");
+            let mut c = Command::new(runuser);
             c.args(["-u", "postgres", "--"]).arg(&exe);
             c
         } else {
