@@ -208,12 +208,14 @@ impl Backoff {
 async fn work(state: State) {
     let mut backoff = Backoff::new();
     // How long an idle worker waits before looking again: on a shared store jobs also come
-    // from other processes, which cannot wake this one.
-    let idle = if state.store.is_shared() {
+    // from other processes, which cannot wake this one. The wait grows while the queue stays
+    // empty (250 ms to 2 s), so an idle cluster does not keep its database busy.
+    let shortest = if state.store.is_shared() {
         Duration::from_millis(250)
     } else {
         Duration::from_secs(2)
     };
+    let mut idle = shortest;
     let mut failing = false;
     loop {
         if state.workers.stopping.load(Ordering::Relaxed) {
@@ -241,6 +243,7 @@ async fn work(state: State) {
                 backoff = Backoff::new();
                 // Woken by a new job, or look again after a while.
                 let _ = tokio::time::timeout(idle, state.queued.notified()).await;
+                idle = (idle * 2).min(Duration::from_secs(2));
                 continue;
             }
             Ok(Err(e)) => {
@@ -256,6 +259,7 @@ async fn work(state: State) {
             }
         };
         backoff = Backoff::new();
+        idle = shortest;
         state.workers.running.fetch_add(1, Ordering::Relaxed);
         run(&state, job).await;
         state.workers.running.fetch_sub(1, Ordering::Relaxed);
