@@ -74,7 +74,8 @@ impl Workers {
             options,
             role,
             started_at: now_ms(),
-            healthy: AtomicBool::new(true),
+            // A worker takes no job before its models have loaded once (see `health`).
+            healthy: AtomicBool::new(role != "worker"),
             error: std::sync::Mutex::new(None),
             done: AtomicI64::new(0),
             stopping: AtomicBool::new(false),
@@ -143,6 +144,7 @@ async fn health(state: State) {
         detectors: state.workers.options.filter.detectors.clone(),
         ..Default::default()
     };
+    let mut first = true;
     loop {
         let engine = state.engine.clone();
         let s = settings.clone();
@@ -151,18 +153,24 @@ async fn health(state: State) {
             .unwrap_or_else(|e| Err(format!("loading the models failed: {e}")));
         let ok = loaded.is_ok();
         if let Err(e) = &loaded {
-            if state.workers.healthy() {
+            if first {
                 eprintln!("fakescope: unhealthy, taking no jobs: cannot load the models: {e}");
             }
-        } else if !state.workers.healthy() {
+        } else if !first {
             eprintln!("fakescope: the models load now; taking jobs");
         }
+        first = false;
         *state
             .workers
             .error
             .lock()
             .unwrap_or_else(|p| p.into_inner()) = loaded.err();
         state.workers.healthy.store(ok, Ordering::Relaxed);
+        if state.store.is_shared() {
+            // Tell the store now, not at the next heartbeat.
+            let (store, w) = (state.store.clone(), state.workers.state());
+            let _ = tokio::task::spawn_blocking(move || store.worker_seen(&w)).await;
+        }
         if ok {
             return;
         }
