@@ -4,6 +4,25 @@ use std::io::{self, Write};
 
 use fakescope_scan::FileReport;
 
+/// The progress bar of a scan of `files` files (hidden when quiet or for a single file):
+/// `prefix` says what is done (`scanning`, `scanning on URL`); messages name the current file.
+pub fn scan_progress(quiet: bool, files: usize, prefix: String) -> indicatif::ProgressBar {
+    if quiet || files < 2 {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(files as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {prefix} [{bar:30}] {pos}/{len} {elapsed_precise} eta {eta} {wide_msg}",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    bar.set_prefix(prefix);
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    bar
+}
+
 /// Writes one report as one line of JSON.
 pub fn json_line(out: &mut impl Write, report: &FileReport) -> io::Result<()> {
     serde_json::to_writer(&mut *out, report).map_err(io::Error::other)?;

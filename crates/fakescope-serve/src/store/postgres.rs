@@ -812,19 +812,7 @@ mod tests {
     use crate::temp_postgres::TempPostgres;
 
     fn server() -> Option<TempPostgres> {
-        match TempPostgres::start() {
-            Ok(pg) => Some(pg),
-            Err(e) => {
-                assert!(
-                    std::env::var_os("CI").is_none(),
-                    "PostgreSQL must run in CI: {e}"
-                );
-                eprintln!(
-                    "skipping: no PostgreSQL server binaries ({e}); scripts/install-deps installs them"
-                );
-                None
-            }
-        }
+        TempPostgres::start_or_skip("store::postgres")
     }
 
     #[test]

@@ -2,13 +2,12 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::time::Duration;
 
 use anyhow::{Context, Result};
 use fakescope_scan::faces::{CropKind, FaceMode, FaceStage};
 use fakescope_scan::walk::{Entry, walk};
 use fakescope_scan::{FileReport, ImageStage, MediaKind, ScanSettings, Scanner};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 
 use crate::cli::{CombineArg, CropArg, GlobalArgs, ScanArgs};
 use crate::print;
@@ -142,20 +141,7 @@ pub fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<bool> {
     }
 
     let entries = walk(&args.paths);
-    let progress = if global.quiet || entries.len() < 2 {
-        ProgressBar::hidden()
-    } else {
-        let bar = ProgressBar::new(entries.len() as u64);
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{spinner} scanning [{bar:30}] {pos}/{len} {elapsed_precise} eta {eta} {wide_msg}",
-            )
-            .expect("valid template")
-            .progress_chars("=> "),
-        );
-        bar.enable_steady_tick(Duration::from_millis(200));
-        bar
-    };
+    let progress = print::scan_progress(global.quiet, entries.len(), "scanning".into());
 
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

@@ -18,7 +18,6 @@ use anyhow::{Context, Result, bail};
 use fakescope_scan::MediaKind;
 use fakescope_scan::walk::{Entry, walk};
 use fakescope_scan::{FileReport, ScanSettings};
-use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -389,21 +388,11 @@ pub fn run(global: &GlobalArgs, args: &ScanArgs, server: &str) -> Result<bool> {
         .collect();
     drop(done_tx);
 
-    let progress = if global.quiet || files.len() < 2 {
-        ProgressBar::hidden()
-    } else {
-        let bar = ProgressBar::new(files.len() as u64);
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{spinner} {msg} [{bar:30}] {pos}/{len} {elapsed_precise} eta {eta}",
-            )
-            .expect("valid template")
-            .progress_chars("=> "),
-        );
-        bar.set_message(format!("scanning on {}", client.base));
-        bar.enable_steady_tick(Duration::from_millis(200));
-        bar
-    };
+    let progress = print::scan_progress(
+        global.quiet,
+        files.len(),
+        format!("scanning on {}", client.base),
+    );
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let (mut failed, mut scanned) = (0usize, 0usize);

@@ -65,21 +65,6 @@ impl Drop for Node {
     }
 }
 
-/// A temporary PostgreSQL, or `None` (skip) where its binaries are missing outside CI.
-pub(crate) fn postgres_or_skip(test: &str) -> Option<TempPostgres> {
-    match TempPostgres::start() {
-        Ok(pg) => Some(pg),
-        Err(e) => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "{test}: PostgreSQL must run in CI: {e}"
-            );
-            eprintln!("skipped: {test}: {e}");
-            None
-        }
-    }
-}
-
 /// `n` distinct face crops (PNG): one real face, each with a different first pixel, so no
 /// job is answered from another's stored result.
 pub(crate) fn face_crops(dir: &Path, n: usize) -> Vec<PathBuf> {
@@ -192,7 +177,7 @@ fn a_cluster_finishes_every_job_once_while_processes_are_killed() {
     let Some(models) = models_dir_or_skip(test) else {
         return;
     };
-    let Some(pg) = postgres_or_skip(test) else {
+    let Some(pg) = TempPostgres::start_or_skip(test) else {
         return;
     };
     let url = pg.url("cluster");
@@ -352,7 +337,7 @@ fn the_cluster_waits_out_a_database_restart() {
     let Some(models) = models_dir_or_skip(test) else {
         return;
     };
-    let Some(pg) = postgres_or_skip(test) else {
+    let Some(pg) = TempPostgres::start_or_skip(test) else {
         return;
     };
     let url = pg.url("restart");
@@ -459,7 +444,7 @@ fn a_worker_without_its_models_is_unhealthy_and_takes_no_jobs() {
     let Some(models) = models_dir_or_skip(test) else {
         return;
     };
-    let Some(pg) = postgres_or_skip(test) else {
+    let Some(pg) = TempPostgres::start_or_skip(test) else {
         return;
     };
     let url = pg.url("unhealthy");
