@@ -126,12 +126,27 @@ pub fn router(state: State) -> Router {
             timeout,
         ));
     Router::new()
-        .route("/v1/scans", axum::routing::post(create_scan))
+        .route(
+            "/v1/scans",
+            axum::routing::post(create_scan).layer(middleware::map_response(close_on_refusal)),
+        )
         .merge(quick)
         .fallback(|| async { Problem::not_found("no such route") })
         .layer(DefaultBodyLimit::disable())
         .layer(middleware::from_fn_with_state(state.clone(), track))
         .with_state(state)
+}
+
+/// An upload refused (quota, size, options) may be answered before its body was read; the
+/// server then drops the connection, so the answer says so (`Connection: close`) and the
+/// client does not send its next request on a connection that is going away.
+async fn close_on_refusal(mut response: Response) -> Response {
+    if response.status().is_client_error() || response.status().is_server_error() {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
 }
 
 /// Counts every request by matched route and status.
