@@ -168,6 +168,14 @@ pub struct AudioSection {
     /// spreads them), pooled by their mean fake probability.
     #[serde(default = "default_val_windows")]
     pub val_windows: usize,
+    /// Clips with less than this many seconds of sound after trimming are left out of both
+    /// splits, and the run says how many (0, the default: every clip is kept, and one shorter
+    /// than a window is tiled as `scan` tiles it). A tiled clip repeats itself every fraction
+    /// of a second, which no long recording does: when most short clips belong to one class
+    /// (digits and letters read by real speakers), the model can learn the repetition instead
+    /// of the voice.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub min_duration_s: f64,
     /// The augmentation, applied to both classes alike.
     #[serde(default)]
     pub augment: fakescope_perturb::audio::AudioAugment,
@@ -597,6 +605,12 @@ impl Recipe {
                 if a.val_windows == 0 {
                     return bad("audio.val_windows", "must be at least 1".to_owned());
                 }
+                if !(a.min_duration_s.is_finite() && (0.0..=60.0).contains(&a.min_duration_s)) {
+                    return bad(
+                        "audio.min_duration_s",
+                        format!("{} is outside 0..=60", a.min_duration_s),
+                    );
+                }
                 a.augment.validate().map_err(|e| e.to_string())?;
             }
         }
@@ -686,6 +700,7 @@ impl Recipe {
             trim_db: default_trim_db(),
             source_balance: default_source_balance(),
             val_windows: default_val_windows(),
+            min_duration_s: 0.0,
             augment: Default::default(),
         })
     }
@@ -772,6 +787,20 @@ lr = 0.001
 batch_size = 4
 epochs = 1
 "#;
+
+    #[test]
+    fn the_repository_recipes_are_valid() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../recipes");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                Recipe::load(&path).unwrap_or_else(|e| panic!("{e}"));
+                seen += 1;
+            }
+        }
+        assert!(seen >= 4, "only {seen} recipes in {}", dir.display());
+    }
 
     #[test]
     fn minimal_recipe_parses_with_defaults() {

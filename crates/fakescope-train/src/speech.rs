@@ -129,14 +129,20 @@ impl SpeechData {
         fakescope_datasets::check_trainable(val.iter().copied(), "val split", false)?;
         let mut notes = Vec::new();
         let window = (audio.window_s * f64::from(SAMPLE_RATE)).round() as usize;
+        let min_len = (audio.min_duration_s * f64::from(SAMPLE_RATE)).round() as usize;
         let all: Vec<&Sample> = train.iter().chain(&val).copied().collect();
         let probes = probe_all(&all, audio.trim_db, cache_dir, progress)?;
         let mut build = |list: Vec<&Sample>, what: &str| -> Vec<Clip> {
             let (mut unreadable, mut silent, mut clipped, mut short) = (Vec::new(), 0, 0, 0);
+            let mut too_short = [0usize; 2];
             let mut out = Vec::new();
             for s in list {
                 match probes.get(&s.path) {
-                    Some(Ok(p)) if p.kept_end > p.kept_start => {
+                    Some(Ok(p)) if p.kept_end <= p.kept_start => silent += 1,
+                    Some(Ok(p)) if p.kept_end - p.kept_start < min_len => {
+                        too_short[usize::from(s.label == Label::Fake)] += 1;
+                    }
+                    Some(Ok(p)) => {
                         clipped += usize::from(p.clipped);
                         short += usize::from(p.kept_end - p.kept_start < window);
                         out.push(Clip {
@@ -147,7 +153,6 @@ impl SpeechData {
                             kept: p.kept_start..p.kept_end,
                         });
                     }
-                    Some(Ok(_)) => silent += 1,
                     Some(Err(e)) => unreadable.push(e.clone()),
                     None => unreadable.push(format!("{}: not probed", s.path.display())),
                 }
@@ -161,6 +166,12 @@ impl SpeechData {
             }
             if silent > 0 {
                 notes.push(format!("{what}: {silent} silent clips left out"));
+            }
+            if too_short != [0, 0] {
+                notes.push(format!(
+                    "{what}: {} real and {} fake clips shorter than min_duration_s = {} s left out",
+                    too_short[0], too_short[1], audio.min_duration_s
+                ));
             }
             if clipped > 0 {
                 notes.push(format!("{what}: {clipped} clips are clipped (kept)"));

@@ -92,6 +92,11 @@ fn synthetic_set(dir: &Path) -> PathBuf {
 }
 
 fn recipe(manifest: &Path) -> Recipe {
+    recipe_with(manifest, "")
+}
+
+/// The test recipe with more `[audio]` keys.
+fn recipe_with(manifest: &Path, audio: &str) -> Recipe {
     let text = format!(
         r#"
 name = "tiny-lcnn"
@@ -106,6 +111,7 @@ path = "{}"
 [audio]
 window_s = 0.5
 val_windows = 2
+{audio}
 [audio.augment]
 codec = {{ p = 0.0 }}
 reverb = {{ p = 0.3 }}
@@ -206,6 +212,36 @@ fn speech_training_resumes_exactly_and_exports_an_audio_detector() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("100 samples"), "{err}");
+}
+
+#[test]
+fn clips_shorter_than_min_duration_are_left_out_of_both_splits_and_counted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let manifest = synthetic_set(tmp.path());
+    // the clips have 0.75 to 1.0 s of sound: 12,000 samples when i % 5 == 0
+    let r = recipe_with(&manifest, "min_duration_s = 0.8");
+    let data =
+        SpeechData::prepare(&r, Path::new("."), &tmp.path().join("cache"), &|_, _, _| {}).unwrap();
+    // train: i = 0, 5, 10 of each class; val: i = 15
+    assert_eq!((data.train.len(), data.val.len()), (18, 6));
+    assert!(data.train.iter().all(|c| c.kept.len() >= 12_800));
+    let notes = data.notes().join("\n");
+    assert!(
+        notes.contains(
+            "train: 3 real and 3 fake clips shorter than min_duration_s = 0.8 s left out"
+        ),
+        "{notes}"
+    );
+    assert!(
+        notes.contains("val: 1 real and 1 fake clips shorter than min_duration_s = 0.8 s left out"),
+        "{notes}"
+    );
+    // and the recipe that keeps every clip serialises as before (its digest is unchanged)
+    assert!(
+        !toml::to_string(&recipe(&manifest))
+            .unwrap()
+            .contains("min_duration_s")
+    );
 }
 
 #[test]
